@@ -1,0 +1,52 @@
+# social_crm: PGXS build plus the project's three commands (test, demo, bench).
+#
+#   make && make install      build and install into the PostgreSQL found by pg_config
+#   make installcheck         pg_regress against a running server (PGHOST/PGPORT...)
+#   make test                 everything (pg_regress + pgTAP) on a throwaway cluster
+#   make demo                 the sample CRM, end to end (KEEP=1 keeps the cluster)
+#   make bench                benchmarks, each figure a ratio to a baseline of the same run
+
+EXTENSION = social_crm
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = social_crm
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The install script is assembled from src/sql/*.sql in name order; released
+# upgrade scripts live in src/sql/updates/ and are never edited.
+SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
+
+REGRESS = setup input graph_basic pagerank readme catalog
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK = -lm
+
+EXTRA_CLEAN = results regression.diffs regression.out
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifeq ($(PGXS),)
+# No PostgreSQL development files yet: the scripts below install them.
+all install installcheck:
+	@echo "pg_config not found: run 'make test' or 'make demo' (they install PostgreSQL), or install postgresql-server-dev-15" >&2; exit 1
+else
+include $(PGXS)
+endif
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
+	cat $(SQL_SOURCES) > $@
+
+.PHONY: test demo bench deps
+deps:
+	bash test/deps.sh
+
+test:
+	bash test/run-tests.sh
+
+demo:
+	bash test/demo/run.sh
+
+bench:
+	bash test/bench/run.sh

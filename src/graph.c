@@ -1,0 +1,585 @@
+/*-------------------------------------------------------------------------
+ *
+ * graph.c
+ *	  Loading a graph from an edges inner query and building its CSR.
+ *
+ * Steps: (1) stream the edge rows, mapping each bigint id to a provisional
+ * index with an open-addressing hash map; (2) sort the distinct ids and
+ * renumber so dense index order equals id order; (3) build each requested
+ * CSR with two counting-sort passes (by neighbour, then by row), which
+ * leaves every row sorted by neighbour so duplicate arcs are adjacent and
+ * are merged by summing their weights.  All big arrays are accounted
+ * against scrm.max_memory before they are allocated.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "graph.h"
+#include "input.h"
+
+#define EMPTY_SLOT (-1)
+#define INTERRUPT_MASK 0xFFFFF	/* check for cancel every ~1M items */
+
+/* One slot of the id hash map: key and value side by side (one cache miss) */
+typedef struct IdSlot
+{
+	int64		key;
+	int32		val;			/* EMPTY_SLOT or the node's index */
+} IdSlot;
+
+/* Open-addressing (linear probing) map from node id to index */
+typedef struct IdMap
+{
+	uint64		mask;			/* slots - 1, slots a power of two */
+	IdSlot	   *slots;
+	int64		count;
+} IdMap;
+
+/* Edge rows as streamed: raw bigint ids, before renumbering */
+typedef struct LoadState
+{
+	Graph	   *g;
+	ScrmColumn *cols;
+	bool		weighted;
+	int64		m;
+	int64		cap;
+	int64	   *sid;
+	int64	   *tid;
+	double	   *w;				/* NULL while every weight is 1 */
+	int64		min_id;
+	int64		max_id;
+	double		rows_estimate;	/* planner's estimate, set before row 1 */
+} LoadState;
+
+/* splitmix64 finalizer: a well-mixed hash of a 64-bit id */
+static inline uint64
+hash_id(int64 id)
+{
+	uint64		x = (uint64) id;
+
+	x ^= x >> 30;
+	x *= UINT64CONST(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64CONST(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* Allocate a map with room for at least n keys at load factor <= 1/2 */
+static void
+idmap_init(IdMap *map, ScrmBudget *budget, int64 n)
+{
+	uint64		slots = 1024;
+	uint64		i;
+
+	while (slots < (uint64) n * 2)
+		slots *= 2;
+	map->mask = slots - 1;
+	map->slots = ScrmAlloc(budget, slots, sizeof(IdSlot));
+	for (i = 0; i < slots; i++)
+		map->slots[i].val = EMPTY_SLOT;
+	map->count = 0;
+}
+
+/* The slot holding id, or the empty slot where it belongs */
+static inline IdSlot *
+idmap_slot(IdMap *map, int64 id)
+{
+	uint64		h = hash_id(id) & map->mask;
+
+	while (map->slots[h].val != EMPTY_SLOT && map->slots[h].key != id)
+		h = (h + 1) & map->mask;
+	return &map->slots[h];
+}
+
+/* Make room for one more edge row */
+static void
+rows_reserve(LoadState *st)
+{
+	ScrmBudget *b = &st->g->budget;
+	int64		newcap;
+
+	if (st->m < st->cap)
+		return;
+	newcap = Max(st->cap * 2, 16384);
+	if (st->cap == 0)
+	{
+		/*
+		 * Start at the planner's estimate (if it is plausible within the
+		 * budget) so that a large scan is not copied at every doubling.
+		 */
+		double		room = (double) (b->limit - b->used) / (4 * 3 * sizeof(int64));
+
+		newcap = Max(newcap, (int64) Min(st->rows_estimate * 1.1, room));
+	}
+	st->sid = ScrmRealloc(b, st->sid, st->cap, newcap, sizeof(int64));
+	st->tid = ScrmRealloc(b, st->tid, st->cap, newcap, sizeof(int64));
+	if (st->w)
+		st->w = ScrmRealloc(b, st->w, st->cap, newcap, sizeof(double));
+	st->cap = newcap;
+}
+
+/* Check one edge weight: finite and >= 0 */
+static double
+check_weight(bool isnull, Datum value, int64 s, int64 t)
+{
+	double		w;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("edges query returned a null weight"),
+				 errdetail("Edge (%lld, %lld) has a null weight.",
+						   (long long) s, (long long) t),
+				 errhint("Use coalesce(weight, 1) AS weight for a default.")));
+	w = DatumGetFloat8(value);
+	if (isnan(w) || isinf(w) || w < 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("edge weight must be a finite number >= 0"),
+				 errdetail("Edge (%lld, %lld) has weight %g.",
+						   (long long) s, (long long) t, w)));
+	return w;
+}
+
+/* Row callback: append one edge */
+static void
+load_edge(void *arg, Datum *values, bool *isnull)
+{
+	LoadState  *st = (LoadState *) arg;
+	int64		s = ScrmRowId(values, isnull, st->cols, 0, "edges");
+	int64		t = ScrmRowId(values, isnull, st->cols, 1, "edges");
+	double		w = 1.0;
+
+	if (st->weighted && st->cols[2].attnum != 0)
+		w = check_weight(isnull[2], values[2], s, t);
+
+	rows_reserve(st);
+	st->sid[st->m] = s;
+	st->tid[st->m] = t;
+	if (w != 1.0 && st->w == NULL)
+	{
+		int64		i;
+
+		/* first non-unit weight: materialise the weights seen so far */
+		st->w = ScrmAlloc(&st->g->budget, st->cap, sizeof(double));
+		for (i = 0; i < st->m; i++)
+			st->w[i] = 1.0;
+	}
+	if (st->w)
+		st->w[st->m] = w;
+	if (st->m == 0)
+		st->min_id = st->max_id = s;
+	st->min_id = Min(st->min_id, Min(s, t));
+	st->max_id = Max(st->max_id, Max(s, t));
+	st->m++;
+}
+
+/*
+ * Replace the int64 ids of raw[0..m) by int32 indices in place (element i
+ * of the int32 view is written after element i of the int64 view is read,
+ * and never overlaps a later one), then shrink the array.
+ */
+static int32 *
+narrow_ids(ScrmBudget *b, int64 *raw, int64 m, int64 cap, const int32 *direct,
+		   int64 base, IdMap *map)
+{
+	int32	   *out = (int32 *) raw;
+	int64		i;
+
+	for (i = 0; i < m; i++)
+	{
+		int64		id = raw[i];
+
+		if ((i & INTERRUPT_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		out[i] = direct ? direct[id - base] : idmap_slot(map, id)->val;
+	}
+	return ScrmRealloc(b, out, cap * 2, Max(cap, 1), sizeof(int32));
+}
+
+/* qsort comparator for int64 */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Number the distinct ids 0..n-1 in ascending order and turn the raw rows
+ * into g->edges.  A compact id range (the usual serial customer ids) uses a
+ * direct table indexed by id - min; anything else a hash map and a sort.
+ */
+static void
+renumber(LoadState *st)
+{
+	Graph	   *g = st->g;
+	ScrmBudget *b = &g->budget;
+	uint64		range = (uint64) st->max_id - (uint64) st->min_id;
+	int32	   *direct = NULL;
+	IdMap		map = {0};
+	int64		i,
+				n = 0;
+
+	if (st->m == 0)
+	{
+		g->ids = ScrmAlloc(b, 1, sizeof(int64));
+		return;
+	}
+	if (range < (uint64) Max(st->m * 4, 1 << 20) &&
+		(range + 1) * sizeof(int32) < (b->limit - b->used) / 2)
+	{
+		/* direct table: mark present ids, then rank them in one sweep */
+		direct = ScrmAlloc0(b, range + 1, sizeof(int32));
+		for (i = 0; i < st->m; i++)
+		{
+			direct[st->sid[i] - st->min_id] = 1;
+			direct[st->tid[i] - st->min_id] = 1;
+		}
+		for (i = 0; i <= (int64) range; i++)
+			n += direct[i];
+		g->ids = ScrmAlloc(b, Max(n, 1), sizeof(int64));
+		n = 0;
+		for (i = 0; i <= (int64) range; i++)
+			if (direct[i])
+			{
+				g->ids[n] = st->min_id + i;
+				direct[i] = (int32) n++;
+			}
+	}
+	else
+	{
+		/* hash map: collect distinct ids, sort, store each one's rank */
+		int64		cap = 1024;
+
+		idmap_init(&map, b, Min(st->m * 2, 1 << 20));
+		g->ids = ScrmAlloc(b, cap, sizeof(int64));
+		for (i = 0; i < st->m * 2; i++)
+		{
+			int64		id = (i < st->m) ? st->sid[i] : st->tid[i - st->m];
+			IdSlot	   *slot = idmap_slot(&map, id);
+
+			if ((i & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (slot->val != EMPTY_SLOT)
+				continue;
+			slot->key = id;
+			slot->val = 0;
+			if (n == cap)
+			{
+				g->ids = ScrmRealloc(b, g->ids, cap, cap * 2, sizeof(int64));
+				cap *= 2;
+			}
+			g->ids[n++] = id;
+			if ((uint64) (++map.count) * 2 > map.mask)
+			{
+				IdMap		old = map;
+				uint64		k;
+
+				idmap_init(&map, b, old.count * 2);
+				for (k = 0; k <= old.mask; k++)
+					if (old.slots[k].val != EMPTY_SLOT)
+						*idmap_slot(&map, old.slots[k].key) = old.slots[k];
+				map.count = old.count;
+				ScrmFree(b, old.slots, old.mask + 1, sizeof(IdSlot));
+			}
+		}
+		qsort(g->ids, n, sizeof(int64), int64_cmp);
+		for (i = 0; i < n; i++)
+			idmap_slot(&map, g->ids[i])->val = (int32) i;
+	}
+	if (n >= PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("graph has too many nodes"),
+				 errdetail("At most %d distinct node ids are supported.",
+						   PG_INT32_MAX - 1)));
+	g->n = (int32) n;
+	g->edges.m = st->m;
+	g->edges.cap = st->cap;
+	g->edges.src = narrow_ids(b, st->sid, st->m, st->cap, direct, st->min_id, &map);
+	g->edges.dst = narrow_ids(b, st->tid, st->m, st->cap, direct, st->min_id, &map);
+	g->edges.w = st->w;
+	if (direct)
+		ScrmFree(b, direct, range + 1, sizeof(int32));
+	else
+		ScrmFree(b, map.slots, map.mask + 1, sizeof(IdSlot));
+}
+
+/*
+ * Read a graph from edges_query (columns source, target and, with
+ * GRAPH_WEIGHTED, an optional weight) and build the CSRs named in flags.
+ */
+Graph *
+GraphLoad(const char *edges_query, bool directed, int flags)
+{
+	Graph	   *g = palloc0(sizeof(Graph));
+	ScrmColumn	cols[3] = {
+		{"source", SCRM_COL_ID, true},
+		{"target", SCRM_COL_ID, true},
+		{"weight", SCRM_COL_FLOAT, false},
+	};
+	LoadState	st;
+
+	ScrmBudgetInit(&g->budget, "graph");
+	g->directed = directed;
+
+	memset(&st, 0, sizeof(st));
+	st.g = g;
+	st.cols = cols;
+	st.weighted = (flags & GRAPH_WEIGHTED) != 0;
+	ScrmReadQuery(edges_query, "edges", cols, st.weighted ? 3 : 2,
+				  load_edge, &st, &st.rows_estimate);
+	renumber(&st);
+	GraphBuildCSR(g, flags);
+	return g;
+}
+
+/* Release every array of the graph */
+void
+GraphFree(Graph *g)
+{
+	ScrmBudgetRelease(&g->budget);
+	pfree(g);
+}
+
+/* Dense index of node id, or -1 when the graph does not contain it */
+int32
+GraphFindNode(const Graph *g, int64 id)
+{
+	int32		lo = 0,
+				hi = g->n - 1;
+
+	while (lo <= hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (g->ids[mid] == id)
+			return mid;
+		if (g->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* A neighbour and its weight, for sorting one row */
+typedef struct NbWeight
+{
+	int32		nb;
+	double		w;
+} NbWeight;
+
+/* sort_nbweight(): an inlined quicksort of NbWeight by neighbour */
+#define ST_SORT sort_nbweight
+#define ST_ELEMENT_TYPE NbWeight
+#define ST_COMPARE(a, b) (((a)->nb > (b)->nb) - ((a)->nb < (b)->nb))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/*
+ * Sort row [lo, hi) of adj (and w) by neighbour, merge duplicate
+ * neighbours by adding their weights, and write the result at dst <= lo.
+ * Returns the number of distinct neighbours.
+ */
+static int64
+sort_merge_row(int32 *adj, double *w, int64 lo, int64 hi, int64 dst,
+			   NbWeight *tmp)
+{
+	int64		len = hi - lo;
+	int64		i,
+				out = 0;
+
+	if (len <= 1)
+	{
+		if (len == 1 && dst != lo)
+		{
+			adj[dst] = adj[lo];
+			if (w)
+				w[dst] = w[lo];
+		}
+		return len;
+	}
+	for (i = 0; i < len; i++)
+	{
+		tmp[i].nb = adj[lo + i];
+		tmp[i].w = w ? w[lo + i] : 1.0;
+	}
+	if (len <= 16)
+	{
+		/* insertion sort: stable, quick for the short rows that dominate */
+		for (i = 1; i < len; i++)
+		{
+			NbWeight	x = tmp[i];
+			int64		j = i - 1;
+
+			while (j >= 0 && tmp[j].nb > x.nb)
+			{
+				tmp[j + 1] = tmp[j];
+				j--;
+			}
+			tmp[j + 1] = x;
+		}
+	}
+	else
+		sort_nbweight(tmp, len);
+	for (i = 0; i < len; i++)
+	{
+		if (out > 0 && tmp[i].nb == tmp[out - 1].nb)
+			tmp[out - 1].w += tmp[i].w;
+		else
+			tmp[out++] = tmp[i];
+	}
+	for (i = 0; i < out; i++)
+	{
+		adj[dst + i] = tmp[i].nb;
+		if (w)
+			w[dst + i] = tmp[i].w;
+	}
+	return out;
+}
+
+/*
+ * Build one CSR from the raw edges.  Arcs go from row to neighbour:
+ * out-CSR rows are sources, in-CSR rows are targets; undirected adds each
+ * non-loop edge in both directions (a self-loop once, as networkx's
+ * adjacency does).  One counting-sort scatter places the arcs in their
+ * rows; each row is then sorted by neighbour (so results do not depend on
+ * input order) and duplicate arcs merged by adding weights.
+ */
+static void
+csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected)
+{
+	GraphEdges *e = &g->edges;
+	ScrmBudget *b = &g->budget;
+	int32		n = g->n;
+	int64		m2 = 0,
+				maxdeg = 0,
+				out = 0,
+				start = 0,
+				i,
+				pass;
+	int64	   *cursor;
+	NbWeight   *tmp;
+	bool		merged = false;
+	int32		v;
+
+	/* count arcs per row */
+	csr->off = ScrmAlloc0(b, (Size) n + 1, sizeof(int64));
+	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
+		for (i = 0; i < e->m; i++)
+		{
+			int32		row = (rows_are_targets != (pass == 1)) ? e->dst[i] : e->src[i];
+
+			if (pass == 1 && e->src[i] == e->dst[i])
+				continue;
+			csr->off[row + 1]++;
+		}
+	for (v = 0; v < n; v++)
+	{
+		maxdeg = Max(maxdeg, csr->off[v + 1]);
+		csr->off[v + 1] += csr->off[v];
+	}
+	m2 = csr->off[n];
+
+	/* scatter the arcs into their rows */
+	csr->adj = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	csr->w = e->w ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
+	cursor = ScrmAlloc(b, (Size) n + 1, sizeof(int64));
+	memcpy(cursor, csr->off, sizeof(int64) * ((Size) n + 1));
+	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
+		for (i = 0; i < e->m; i++)
+		{
+			bool		fwd = (rows_are_targets != (pass == 1));
+			int32		row = fwd ? e->dst[i] : e->src[i];
+			int64		p;
+
+			if ((i & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (pass == 1 && e->src[i] == e->dst[i])
+				continue;
+			p = cursor[row]++;
+			csr->adj[p] = fwd ? e->src[i] : e->dst[i];
+			if (csr->w)
+				csr->w[p] = e->w[i];
+		}
+	ScrmFree(b, cursor, (Size) n + 1, sizeof(int64));
+
+	/* sort each row by neighbour and merge duplicates (compacting) */
+	tmp = ScrmAlloc(b, Max(maxdeg, 1), sizeof(NbWeight));
+	for (v = 0; v < n; v++)
+	{
+		int64		end = csr->off[v + 1];
+		int64		len;
+
+		if ((v & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		len = sort_merge_row(csr->adj, csr->w, start, end, out, tmp);
+		if (len < end - start && csr->w == NULL)
+		{
+			/*
+			 * First duplicate in an unweighted graph: from here on weights
+			 * are needed.  The row was written at out from tmp, which still
+			 * holds it merged, with its summed weights.
+			 */
+			int64		k;
+
+			csr->w = ScrmAlloc(b, Max(m2, 1), sizeof(double));
+			for (k = 0; k < m2; k++)
+				csr->w[k] = 1.0;
+			for (k = 0; k < len; k++)
+				csr->w[out + k] = tmp[k].w;
+		}
+		merged |= (len < end - start);
+		csr->off[v] = out;
+		out += len;
+		start = end;
+	}
+	csr->off[n] = out;
+	ScrmFree(b, tmp, Max(maxdeg, 1), sizeof(NbWeight));
+	if (merged)
+	{
+		csr->adj = ScrmRealloc(b, csr->adj, Max(m2, 1), Max(out, 1), sizeof(int32));
+		csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
+	}
+	g->m = out;
+}
+
+/* Build the CSRs named in flags and drop the raw edges unless kept */
+void
+GraphBuildCSR(Graph *g, int flags)
+{
+	GraphEdges *e = &g->edges;
+
+	if (!g->directed && (flags & (GRAPH_BUILD_OUT | GRAPH_BUILD_IN)))
+	{
+		csr_build(g, &g->out, false, true);
+		g->in = g->out;
+	}
+	else
+	{
+		if (flags & GRAPH_BUILD_OUT)
+			csr_build(g, &g->out, false, false);
+		if (flags & GRAPH_BUILD_IN)
+			csr_build(g, &g->in, true, false);
+	}
+	if (!(flags & GRAPH_KEEP_EDGES))
+	{
+		ScrmFree(&g->budget, e->src, e->cap, sizeof(int32));
+		ScrmFree(&g->budget, e->dst, e->cap, sizeof(int32));
+		ScrmFree(&g->budget, e->w, e->w ? e->cap : 0, sizeof(double));
+		e->src = e->dst = NULL;
+		e->w = NULL;
+		e->cap = 0;
+	}
+}

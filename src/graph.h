@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * graph.h
+ *	  The graph engine: edges read from an inner query into a compressed
+ *	  sparse row (CSR) structure with dense node indices.
+ *
+ * Node ids (bigint) are mapped to dense indices 0..n-1 in ascending id
+ * order, so every algorithm sees the same graph whatever order the rows
+ * came in, and "smallest id" is "smallest index".
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCRM_GRAPH_H
+#define SCRM_GRAPH_H
+
+#include "postgres.h"
+
+#include "social_crm.h"
+
+/* One adjacency structure: row i holds the neighbours of node i */
+typedef struct GraphCSR
+{
+	int64	   *off;			/* n + 1 offsets into adj/w */
+	int32	   *adj;			/* neighbour indices, ascending within a row */
+	double	   *w;				/* weights, or NULL when all are 1 */
+} GraphCSR;
+
+/* Edges as read, before CSR construction (indices already dense) */
+typedef struct GraphEdges
+{
+	int64		m;				/* number of edge rows */
+	int64		cap;
+	int32	   *src;
+	int32	   *dst;
+	double	   *w;				/* NULL while every weight is 1 */
+} GraphEdges;
+
+/* A graph; CSR parts are built on request */
+typedef struct Graph
+{
+	ScrmBudget	budget;
+	int32		n;				/* nodes */
+	int64	   *ids;			/* dense index -> node id, ascending */
+	GraphEdges	edges;			/* raw edges (freed once CSRs are built) */
+	bool		directed;
+	GraphCSR	out;			/* out-neighbours (undirected: neighbours) */
+	GraphCSR	in;				/* in-neighbours (undirected: same as out) */
+	int64		m;				/* distinct arcs in the CSR(s) */
+} Graph;
+
+/* What to read and build */
+#define GRAPH_WEIGHTED		0x01	/* read an optional weight column */
+#define GRAPH_BUILD_OUT		0x02
+#define GRAPH_BUILD_IN		0x04
+#define GRAPH_KEEP_EDGES	0x08	/* keep the raw edge list */
+
+/* graph.c */
+extern Graph *GraphLoad(const char *edges_query, bool directed, int flags);
+extern void GraphFree(Graph *g);
+extern int32 GraphFindNode(const Graph *g, int64 id);
+extern void GraphBuildCSR(Graph *g, int flags);
+
+#endif							/* SCRM_GRAPH_H */

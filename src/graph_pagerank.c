@@ -1,0 +1,251 @@
+/*-------------------------------------------------------------------------
+ *
+ * graph_pagerank.c
+ *	  scrm.pagerank: PageRank by power iteration with networkx semantics.
+ *
+ * Page, Brin, Motwani & Winograd (1999).  The iteration is exactly the one
+ * of networkx.pagerank, so results agree with it to rounding:
+ *
+ *	 x' = d * (x P + (sum of x over dangling nodes) * p) + (1 - d) * p
+ *
+ * where P is the weighted transition matrix (each node's out-weights scaled
+ * to sum to 1), a dangling node is one whose out-weights sum to 0, and p is
+ * the personalization vector (uniform when none is given).  Iteration stops
+ * when the L1 change is below n * tolerance; not converging within
+ * max_iterations is a WARNING and the last iterate is returned.
+ *
+ * The product x P is computed "pull" style over the in-CSR: each node sums
+ * x[u] / outweight[u] * w(u, v) over its in-neighbours u.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "graph.h"
+#include "input.h"
+
+PG_FUNCTION_INFO_V1(scrm_pagerank);
+
+/* State of the personalization-reading callback */
+typedef struct PersState
+{
+	Graph	   *g;
+	double	   *p;
+	ScrmColumn *cols;
+} PersState;
+
+/* Row callback: add one personalization weight */
+static void
+load_personalization(void *arg, Datum *values, bool *isnull)
+{
+	PersState  *st = (PersState *) arg;
+	int64		id = ScrmRowId(values, isnull, st->cols, 0, "personalization");
+	double		w;
+	int32		v;
+
+	if (isnull[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("personalization query returned a null weight"),
+				 errdetail("Node %lld has a null weight.", (long long) id)));
+	w = DatumGetFloat8(values[1]);
+	if (isnan(w) || isinf(w) || w < 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("personalization weight must be a finite number >= 0"),
+				 errdetail("Node %lld has weight %g.", (long long) id, w)));
+	v = GraphFindNode(st->g, id);
+	if (v >= 0)					/* ids outside the graph are ignored */
+		st->p[v] += w;
+}
+
+/* Fill p with the personalization vector (normalised to sum 1) */
+static void
+personalization_vector(Graph *g, const char *query, double *p)
+{
+	ScrmColumn	cols[2] = {
+		{"node", SCRM_COL_ID, true},
+		{"weight", SCRM_COL_FLOAT, true},
+	};
+	PersState	st = {g, p, cols};
+	double		sum = 0.0;
+	int32		v;
+
+	if (query == NULL)
+	{
+		for (v = 0; v < g->n; v++)
+			p[v] = 1.0 / g->n;
+		return;
+	}
+	memset(p, 0, sizeof(double) * g->n);
+	ScrmReadQuery(query, "personalization", cols, 2, load_personalization, &st,
+				  NULL);
+	for (v = 0; v < g->n; v++)
+		sum += p[v];
+	if (!(sum > 0.0) || isinf(sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("personalization weights must have a positive, finite sum over the graph's nodes"),
+				 errdetail("Personalization nodes that are not in the graph are ignored.")));
+	for (v = 0; v < g->n; v++)
+		p[v] /= sum;
+}
+
+/*
+ * Power iteration into result.  Returns the number of iterations run, or
+ * -1 when the tolerance was not reached (*err_out holds the last change).
+ */
+static int
+power_iterate(Graph *g, const double *p, double damping, int max_iterations,
+			  double tolerance, double *result, double *err_out)
+{
+	ScrmBudget *b = &g->budget;
+	int32		n = g->n;
+	const int64 *off = g->in.off;
+	const int32 *adj = g->in.adj;
+	const double *w = g->in.w;
+	double	   *x = result;
+	double	   *xn = ScrmAlloc(b, n, sizeof(double));
+	double	   *y = ScrmAlloc(b, n, sizeof(double));
+	double	   *inv_out = ScrmAlloc0(b, n, sizeof(double));
+	int32	   *dangling = ScrmAlloc(b, n, sizeof(int32));
+	int32		ndangling = 0;
+	double		err = 0.0;
+	bool		converged = false;
+	int			it;
+	int32		u,
+				v;
+	int64		k;
+
+	/* out-weight of every node, then its inverse (0 when dangling) */
+	for (k = 0; k < off[n]; k++)
+		inv_out[adj[k]] += w ? w[k] : 1.0;
+	for (u = 0; u < n; u++)
+	{
+		if (inv_out[u] > 0.0)
+			inv_out[u] = 1.0 / inv_out[u];
+		else
+			dangling[ndangling++] = u;
+		x[u] = 1.0 / n;
+	}
+
+	for (it = 1; it <= max_iterations && !converged; it++)
+	{
+		double		dsum = 0.0;
+		double	   *swap;
+		int32		i;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < ndangling; i++)
+			dsum += x[dangling[i]];
+		for (u = 0; u < n; u++)
+			y[u] = x[u] * inv_out[u];
+		err = 0.0;
+		for (v = 0; v < n; v++)
+		{
+			double		s = 0.0;
+
+			if ((v & 0xFFFF) == 0xFFFF)
+				CHECK_FOR_INTERRUPTS();
+			if (w)
+				for (k = off[v]; k < off[v + 1]; k++)
+					s += y[adj[k]] * w[k];
+			else
+				for (k = off[v]; k < off[v + 1]; k++)
+					s += y[adj[k]];
+			xn[v] = damping * (s + dsum * p[v]) + (1.0 - damping) * p[v];
+			err += fabs(xn[v] - x[v]);
+		}
+		swap = x;
+		x = xn;
+		xn = swap;
+		converged = err < n * tolerance;
+	}
+	if (x != result)
+		memcpy(result, x, sizeof(double) * n);
+	*err_out = err;
+	return converged ? it - 1 : -1;
+}
+
+/* Read a float8 argument that must not be NULL */
+static double
+float_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	ScrmArgNotNull(fcinfo, argno, name);
+	return PG_GETARG_FLOAT8(argno);
+}
+
+/*
+ * scrm.pagerank(edges, damping, max_iterations, tolerance, directed,
+ * personalization) RETURNS TABLE (node bigint, score float8)
+ */
+Datum
+scrm_pagerank(PG_FUNCTION_ARGS)
+{
+	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	double		damping = float_arg(fcinfo, 1, "damping");
+	int			max_iterations;
+	double		tolerance = float_arg(fcinfo, 3, "tolerance");
+	bool		directed;
+	const char *pers = PG_ARGISNULL(5) ? NULL :
+		text_to_cstring(PG_GETARG_TEXT_PP(5));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Graph	   *g;
+	double	   *p,
+			   *x;
+	double		err;
+	int			iterations;
+	int32		v;
+
+	ScrmArgNotNull(fcinfo, 2, "max_iterations");
+	ScrmArgNotNull(fcinfo, 4, "directed");
+	max_iterations = PG_GETARG_INT32(2);
+	directed = PG_GETARG_BOOL(4);
+	ScrmCheckProbability("damping", damping);
+	if (max_iterations < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_iterations must be at least 1")));
+	if (isnan(tolerance) || isinf(tolerance) || tolerance < 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tolerance must be a finite number >= 0")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	g = GraphLoad(edges, directed, GRAPH_WEIGHTED | GRAPH_BUILD_IN);
+	if (g->n == 0)
+	{
+		GraphFree(g);
+		PG_RETURN_NULL();
+	}
+	p = ScrmAlloc(&g->budget, g->n, sizeof(double));
+	x = ScrmAlloc(&g->budget, g->n, sizeof(double));
+	personalization_vector(g, pers, p);
+	iterations = power_iterate(g, p, damping, max_iterations, tolerance, x, &err);
+	if (iterations < 0)
+		ereport(WARNING,
+				(errmsg("pagerank did not converge in %d iterations",
+						max_iterations),
+				 errdetail("The last L1 change was %g; convergence needs less than %g.",
+						   err, g->n * tolerance),
+				 errhint("Raise max_iterations or tolerance.  The last iterate is returned.")));
+
+	for (v = 0; v < g->n; v++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(g->ids[v]);
+		values[1] = Float8GetDatum(x[v]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	GraphFree(g);
+	PG_RETURN_NULL();
+}

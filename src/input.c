@@ -1,0 +1,410 @@
+/*-------------------------------------------------------------------------
+ *
+ * input.c
+ *	  The inner-query reader shared by every function that takes SQL text.
+ *
+ * The caller names the columns it wants and their type families; columns
+ * are found by name, extra columns are ignored, and a missing or mistyped
+ * column is an error naming it.  The query is planned with SPI as the
+ * calling user (so grants and row-level security apply), refused unless it
+ * is a single read-only SELECT, and executed into a private DestReceiver
+ * that converts each row and hands it to a callback: rows stream straight
+ * into the caller's arrays, never materialised in a tuple table first.
+ *
+ * The convention follows pgRouting's inner queries (columns by name, type
+ * families); the implementation is ours.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/timestamp.h"
+
+#include "input.h"
+
+/* How often the reader checks for cancel and resets its row context */
+#define READER_BATCH 8192
+
+/* The DestReceiver that feeds rows to the caller's callback */
+typedef struct ReaderState
+{
+	DestReceiver pub;
+	const char *what;
+	ScrmColumn *cols;
+	int			ncols;
+	ScrmRowCallback callback;
+	void	   *arg;
+	MemoryContext caller_cxt;	/* where the callback runs */
+	MemoryContext row_cxt;		/* scratch for conversions, reset per batch */
+	Datum	   *values;
+	bool	   *isnull;
+	int			maxatt;
+	uint64		rows;
+} ReaderState;
+
+/* Error context: which inner query was running */
+typedef struct ReaderErrorArg
+{
+	const char *what;
+	const char *query;
+} ReaderErrorArg;
+
+/* Add the inner query to the CONTEXT of any error raised while it runs */
+static void
+reader_error_context(void *arg)
+{
+	ReaderErrorArg *e = (ReaderErrorArg *) arg;
+
+	errcontext("%s query: %s", e->what, e->query);
+}
+
+/* Human-readable list of the types a family accepts */
+static const char *
+family_types(ScrmColType type)
+{
+	switch (type)
+	{
+		case SCRM_COL_ID:
+			return "smallint, integer or bigint";
+		case SCRM_COL_FLOAT:
+			return "a numeric type (smallint, integer, bigint, real, double precision or numeric)";
+		case SCRM_COL_TEXT:
+			return "text, varchar or char";
+		case SCRM_COL_TIMESTAMPTZ:
+			return "timestamp with time zone, timestamp or date";
+		case SCRM_COL_BOOL:
+			return "boolean";
+	}
+	return "?";
+}
+
+/* Does base type typid belong to the family? */
+static bool
+family_accepts(ScrmColType type, Oid typid)
+{
+	switch (type)
+	{
+		case SCRM_COL_ID:
+			return typid == INT2OID || typid == INT4OID || typid == INT8OID;
+		case SCRM_COL_FLOAT:
+			return typid == INT2OID || typid == INT4OID || typid == INT8OID ||
+				typid == FLOAT4OID || typid == FLOAT8OID || typid == NUMERICOID;
+		case SCRM_COL_TEXT:
+			return typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID;
+		case SCRM_COL_TIMESTAMPTZ:
+			return typid == TIMESTAMPTZOID || typid == TIMESTAMPOID ||
+				typid == DATEOID;
+		case SCRM_COL_BOOL:
+			return typid == BOOLOID;
+	}
+	return false;
+}
+
+/* Comma-separated list of the required column names, for messages */
+static char *
+column_list(ScrmColumn *cols, int ncols)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < ncols; i++)
+	{
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "%s%s", cols[i].name,
+						 cols[i].required ? "" : " (optional)");
+	}
+	return buf.data;
+}
+
+/* Find each wanted column in tupdesc by name and check its type family */
+static void
+resolve_columns(TupleDesc tupdesc, const char *what, ScrmColumn *cols,
+				int ncols)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < ncols; i++)
+	{
+		cols[i].attnum = 0;
+		cols[i].typid = InvalidOid;
+		for (j = 0; j < tupdesc->natts; j++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, j);
+
+			if (att->attisdropped || strcmp(NameStr(att->attname), cols[i].name) != 0)
+				continue;
+			if (cols[i].attnum != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+						 errmsg("%s query returns more than one column named \"%s\"",
+								what, cols[i].name)));
+			cols[i].attnum = j + 1;
+			cols[i].typid = getBaseType(att->atttypid);
+			if (!family_accepts(cols[i].type, cols[i].typid))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of the %s query has type %s",
+								cols[i].name, what, format_type_be(att->atttypid)),
+						 errdetail("Column \"%s\" must be %s.", cols[i].name,
+								   family_types(cols[i].type)),
+						 errhint("Cast it in the query, e.g. SELECT x::%s AS %s.",
+								 cols[i].type == SCRM_COL_ID ? "bigint" :
+								 cols[i].type == SCRM_COL_FLOAT ? "float8" :
+								 cols[i].type == SCRM_COL_TEXT ? "text" :
+								 cols[i].type == SCRM_COL_BOOL ? "boolean" :
+								 "timestamptz", cols[i].name)));
+		}
+		if (cols[i].attnum == 0 && cols[i].required)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("%s query has no column \"%s\"", what, cols[i].name),
+					 errdetail("The %s query must return the columns %s; "
+							   "other columns are ignored.",
+							   what, column_list(cols, ncols)),
+					 errhint("Name the columns with AS, e.g. SELECT a AS %s.",
+							 cols[i].name)));
+	}
+}
+
+/* Convert one attribute value to its family's C representation */
+static Datum
+convert_value(ScrmColumn *col, Datum value)
+{
+	switch (col->typid)
+	{
+		case INT2OID:
+			return col->type == SCRM_COL_ID ?
+				Int64GetDatum((int64) DatumGetInt16(value)) :
+				Float8GetDatum((double) DatumGetInt16(value));
+		case INT4OID:
+			return col->type == SCRM_COL_ID ?
+				Int64GetDatum((int64) DatumGetInt32(value)) :
+				Float8GetDatum((double) DatumGetInt32(value));
+		case INT8OID:
+			return col->type == SCRM_COL_ID ? value :
+				Float8GetDatum((double) DatumGetInt64(value));
+		case FLOAT4OID:
+			return Float8GetDatum((double) DatumGetFloat4(value));
+		case NUMERICOID:
+			return DirectFunctionCall1(numeric_float8, value);
+		case TIMESTAMPOID:
+			return DirectFunctionCall1(timestamp_timestamptz, value);
+		case DATEOID:
+			return DirectFunctionCall1(date_timestamptz, value);
+		default:
+			return value;		/* float8, timestamptz, text, bool */
+	}
+}
+
+/* DestReceiver startup: resolve the columns against the result shape */
+static void
+reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	ReaderState *st = (ReaderState *) self;
+	int			i;
+
+	resolve_columns(typeinfo, st->what, st->cols, st->ncols);
+	st->maxatt = 0;
+	for (i = 0; i < st->ncols; i++)
+		st->maxatt = Max(st->maxatt, st->cols[i].attnum);
+}
+
+/* DestReceiver per row: convert the wanted columns and call back */
+static bool
+reader_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ReaderState *st = (ReaderState *) self;
+	MemoryContext old;
+	int			i;
+
+	if (st->rows % READER_BATCH == 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(st->row_cxt);
+	}
+	st->rows++;
+
+	if (st->maxatt > 0)
+		slot_getsomeattrs(slot, st->maxatt);
+	old = MemoryContextSwitchTo(st->row_cxt);
+	for (i = 0; i < st->ncols; i++)
+	{
+		int			a = st->cols[i].attnum;
+
+		st->isnull[i] = (a == 0) || slot->tts_isnull[a - 1];
+		st->values[i] = st->isnull[i] ? (Datum) 0 :
+			convert_value(&st->cols[i], slot->tts_values[a - 1]);
+	}
+	MemoryContextSwitchTo(st->caller_cxt);
+	st->callback(st->arg, st->values, st->isnull);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/* DestReceiver shutdown and destroy: nothing to do */
+static void
+reader_shutdown(DestReceiver *self)
+{
+}
+
+static void
+reader_destroy(DestReceiver *self)
+{
+}
+
+/* Plan query with SPI and refuse anything but one read-only SELECT */
+static SPIPlanPtr
+prepare_read_only(const char *query, const char *what)
+{
+	SPIPlanPtr	plan;
+	List	   *sources;
+	ListCell   *lc;
+
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for the %s query: %s",
+			 what, SPI_result_code_string(SPI_result));
+	sources = SPI_plan_get_plan_sources(plan);
+	if (list_length(sources) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s query must be a single SELECT statement", what),
+				 errdetail("The query text holds %d statements.",
+						   list_length(sources))));
+	foreach(lc, sources)
+	{
+		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+		ListCell   *lq;
+
+		foreach(lq, ps->query_list)
+		{
+			Query	   *q = lfirst_node(Query, lq);
+
+			if (q->commandType != CMD_SELECT || q->utilityStmt != NULL ||
+				q->hasModifyingCTE || q->rowMarks != NIL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s query must be a read-only SELECT", what),
+						 errdetail("The query is a %s statement%s.",
+								   GetCommandTagName(ps->commandTag),
+								   q->hasModifyingCTE ? " with a data-modifying WITH" :
+								   q->rowMarks != NIL ? " that locks rows" : ""),
+						 errhint("Inner queries only read; they never modify data.")));
+		}
+	}
+	return plan;
+}
+
+/* The planner's row estimate for a prepared single-SELECT plan */
+static double
+plan_rows_estimate(SPIPlanPtr plan)
+{
+	CachedPlan *cplan = SPI_plan_get_cached_plan(plan);
+	double		rows = 0.0;
+
+	if (cplan != NULL)
+	{
+		PlannedStmt *stmt = linitial_node(PlannedStmt, cplan->stmt_list);
+
+		if (stmt->planTree != NULL)
+			rows = stmt->planTree->plan_rows;
+		/* an unsaved SPI plan is fetched without a resource owner */
+		ReleaseCachedPlan(cplan, NULL);
+	}
+	return rows;
+}
+
+/*
+ * Run query (SQL text) as the calling user and call callback for every row.
+ * what names the argument in messages ("edges", "personalization", ...).
+ * If rows_estimate is given, the planner's estimate of the row count is
+ * stored there before the first row arrives (a hint for presizing).
+ */
+void
+ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
+			  int ncols, ScrmRowCallback callback, void *arg,
+			  double *rows_estimate)
+{
+	ReaderState st;
+	ReaderErrorArg earg;
+	ErrorContextCallback errcb;
+	SPIExecuteOptions options;
+	SPIPlanPtr	plan;
+	int			rc;
+
+	memset(&st, 0, sizeof(st));
+	st.pub.receiveSlot = reader_receive;
+	st.pub.rStartup = reader_startup;
+	st.pub.rShutdown = reader_shutdown;
+	st.pub.rDestroy = reader_destroy;
+	st.pub.mydest = DestNone;
+	st.what = what;
+	st.cols = cols;
+	st.ncols = ncols;
+	st.callback = callback;
+	st.arg = arg;
+	st.caller_cxt = CurrentMemoryContext;
+	st.row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+									   "social_crm inner query row",
+									   ALLOCSET_SMALL_SIZES);
+	st.values = palloc0(sizeof(Datum) * Max(ncols, 1));
+	st.isnull = palloc0(sizeof(bool) * Max(ncols, 1));
+
+	earg.what = what;
+	earg.query = query;
+	errcb.callback = reader_error_context;
+	errcb.arg = &earg;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = prepare_read_only(query, what);
+	if (rows_estimate)
+		*rows_estimate = plan_rows_estimate(plan);
+
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = (DestReceiver *) &st;
+	rc = SPI_execute_plan_extended(plan, &options);
+	/* a SELECT into a non-SPI receiver reports SPI_OK_UTILITY */
+	if (rc < 0)
+		elog(ERROR, "%s query failed: %s", what, SPI_result_code_string(rc));
+	SPI_finish();
+
+	error_context_stack = errcb.previous;
+	MemoryContextDelete(st.row_cxt);
+	pfree(st.values);
+	pfree(st.isnull);
+}
+
+/* The id in column col of a row; NULL is an error (22004) */
+int64
+ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols, int col,
+		  const char *what)
+{
+	if (isnull[col])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s query returned a null %s", what, cols[col].name),
+				 errhint("Filter the nulls out, e.g. WHERE %s IS NOT NULL.",
+						 cols[col].name)));
+	return DatumGetInt64(values[col]);
+}

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * input.h
+ *	  The inner-query reader: runs SQL text given by the caller (as in
+ *	  pgRouting) and streams its rows, columns found by name.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCRM_INPUT_H
+#define SCRM_INPUT_H
+
+#include "postgres.h"
+
+/* Type families an inner-query column may belong to */
+typedef enum ScrmColType
+{
+	SCRM_COL_ID,				/* smallint/integer/bigint -> int64 */
+	SCRM_COL_FLOAT,				/* any numeric type -> float8 */
+	SCRM_COL_TEXT,				/* text/varchar/char -> text Datum */
+	SCRM_COL_TIMESTAMPTZ,		/* timestamptz/timestamp/date -> TimestampTz */
+	SCRM_COL_BOOL				/* boolean */
+} ScrmColType;
+
+/* One wanted column; attnum and typid are filled in by the reader */
+typedef struct ScrmColumn
+{
+	const char *name;
+	ScrmColType type;
+	bool		required;
+	int			attnum;			/* 0 if absent (optional column) */
+	Oid			typid;
+} ScrmColumn;
+
+/*
+ * Called once per row with values converted to the family's C type
+ * (Int64GetDatum, Float8GetDatum, ...).  Absent optional columns and SQL
+ * NULLs both come as isnull = true; ScrmColumn.attnum tells them apart.
+ * It runs in the memory context that was current when ScrmReadQuery was
+ * called; text Datums are only valid during the call.
+ */
+typedef void (*ScrmRowCallback) (void *arg, Datum *values, bool *isnull);
+
+/* input.c */
+extern void ScrmReadQuery(const char *query, const char *what,
+						  ScrmColumn *cols, int ncols,
+						  ScrmRowCallback callback, void *arg,
+						  double *rows_estimate);
+extern int64 ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols,
+					   int col, const char *what);
+
+#endif							/* SCRM_INPUT_H */

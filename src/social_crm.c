@@ -1,0 +1,199 @@
+/*-------------------------------------------------------------------------
+ *
+ * social_crm.c
+ *	  Module magic, GUCs and the memory budget shared by all computations.
+ *
+ * Every large array (graph CSR, model working set) is allocated through
+ * ScrmAlloc, which checks the running total against scrm.max_memory before
+ * asking for memory, so an oversized input ends in a clean ERROR (54000)
+ * rather than an out-of-memory kill.  Allocations use the "huge" API so a
+ * budget above PostgreSQL's 1 GB single-allocation limit works.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <math.h>
+#include <sys/mman.h>
+
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "social_crm.h"
+
+PG_MODULE_MAGIC;
+
+int			scrm_max_memory_kb = 1024 * 1024;	/* 1GB */
+
+void		_PG_init(void);
+
+/* Register the extension's GUCs */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("scrm.max_memory",
+							"Working memory one social_crm computation may use.",
+							"Graphs and model fits larger than this fail with an error "
+							"instead of exhausting the server's memory.",
+							&scrm_max_memory_kb,
+							1024 * 1024,
+							64,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("scrm");
+}
+
+/* Start a budget whose memory lives in a new child of the current context */
+void
+ScrmBudgetInit(ScrmBudget *budget, const char *what)
+{
+	budget->context = AllocSetContextCreate(CurrentMemoryContext,
+											"social_crm working memory",
+											ALLOCSET_DEFAULT_SIZES);
+	budget->limit = (Size) scrm_max_memory_kb * 1024;
+	budget->used = 0;
+	budget->what = what;
+}
+
+/* Free everything the budget allocated */
+void
+ScrmBudgetRelease(ScrmBudget *budget)
+{
+	if (budget->context)
+		MemoryContextDelete(budget->context);
+	budget->context = NULL;
+	budget->used = 0;
+}
+
+/* Account nmemb * size bytes, or raise 54000 naming the GUC */
+static Size
+budget_take(ScrmBudget *budget, Size nmemb, Size size)
+{
+	Size		bytes;
+
+	if (size != 0 && nmemb > (SIZE_MAX / 2) / size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s is too large", budget->what)));
+	bytes = nmemb * size;
+	if (bytes > budget->limit || budget->used > budget->limit - bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs more memory than scrm.max_memory allows",
+						budget->what),
+				 errdetail("It needs more than %zu kB; scrm.max_memory is %d kB.",
+						   (budget->used + bytes) / 1024, scrm_max_memory_kb),
+				 errhint("Raise scrm.max_memory, e.g. SET scrm.max_memory = '4GB', "
+						 "or reduce the input.")));
+	budget->used += bytes;
+	return bytes;
+}
+
+/*
+ * Ask for transparent huge pages on the 2 MB-aligned interior of a big,
+ * freshly allocated array: far fewer page faults when it is first touched.
+ * Only a hint; harmless where unsupported.
+ */
+static void
+advise_huge(void *ptr, Size bytes)
+{
+#if defined(MADV_HUGEPAGE)
+	const uintptr_t huge = 2 * 1024 * 1024;
+	uintptr_t	start = ((uintptr_t) ptr + huge - 1) & ~(huge - 1);
+	uintptr_t	end = ((uintptr_t) ptr + bytes) & ~(huge - 1);
+
+	if (bytes >= 4 * huge && end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+/* Allocate an accounted array of nmemb elements of size bytes */
+void *
+ScrmAlloc(ScrmBudget *budget, Size nmemb, Size size)
+{
+	Size		bytes = budget_take(budget, nmemb, size);
+	void	   *ptr = MemoryContextAllocHuge(budget->context, Max(bytes, 1));
+
+	advise_huge(ptr, bytes);
+	return ptr;
+}
+
+/* Same as ScrmAlloc, zero-filled */
+void *
+ScrmAlloc0(ScrmBudget *budget, Size nmemb, Size size)
+{
+	void	   *ptr = ScrmAlloc(budget, nmemb, size);
+
+	memset(ptr, 0, Max(nmemb * size, 1));
+	return ptr;
+}
+
+/* Grow (or shrink) an accounted array */
+void *
+ScrmRealloc(ScrmBudget *budget, void *ptr, Size old_nmemb, Size new_nmemb,
+			Size size)
+{
+	if (ptr == NULL)
+		return ScrmAlloc(budget, new_nmemb, size);
+	if (new_nmemb > old_nmemb)
+		budget_take(budget, new_nmemb - old_nmemb, size);
+	else
+		budget->used -= (old_nmemb - new_nmemb) * size;
+	ptr = repalloc_huge(ptr, Max(new_nmemb * size, 1));
+	if (new_nmemb > old_nmemb)
+		advise_huge(ptr, new_nmemb * size);
+	return ptr;
+}
+
+/* Free an accounted array early, giving its bytes back to the budget */
+void
+ScrmFree(ScrmBudget *budget, void *ptr, Size nmemb, Size size)
+{
+	if (ptr == NULL)
+		return;
+	pfree(ptr);
+	budget->used -= Min(budget->used, nmemb * size);
+}
+
+/* Error unless value is a finite number */
+void
+ScrmCheckFinite(const char *name, double value)
+{
+	if (isnan(value) || isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", name)));
+}
+
+/* Error unless 0 <= value <= 1 */
+void
+ScrmCheckProbability(const char *name, double value)
+{
+	if (isnan(value) || value < 0.0 || value > 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between 0 and 1", name),
+				 errdetail("The value given is %g.", value)));
+}
+
+/* Error (22004) when argument argno is NULL */
+void
+ScrmArgNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/* Fetch a required text argument as a C string; NULL is an error */
+const char *
+ScrmTextArg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	ScrmArgNotNull(fcinfo, argno, name);
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}

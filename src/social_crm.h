@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * social_crm.h
+ *	  Shared declarations of the social_crm extension: the memory budget
+ *	  (GUC scrm.max_memory) and small helpers used by every domain.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SOCIAL_CRM_H
+#define SOCIAL_CRM_H
+
+#include "fmgr.h"
+
+/* GUC scrm.max_memory, in kilobytes */
+extern int	scrm_max_memory_kb;
+
+/*
+ * A memory budget: working memory of one graph or model computation,
+ * checked against scrm.max_memory before each large allocation.  Memory is
+ * taken from a private context so that an error or the end of the call
+ * frees everything at once.
+ */
+typedef struct ScrmBudget
+{
+	MemoryContext context;		/* where the big arrays live */
+	Size		limit;			/* bytes allowed (scrm.max_memory) */
+	Size		used;			/* bytes accounted so far */
+	const char *what;			/* "graph", "model", ... for messages */
+} ScrmBudget;
+
+/* social_crm.c */
+extern void ScrmBudgetInit(ScrmBudget *budget, const char *what);
+extern void ScrmBudgetRelease(ScrmBudget *budget);
+extern void *ScrmAlloc(ScrmBudget *budget, Size nmemb, Size size);
+extern void *ScrmAlloc0(ScrmBudget *budget, Size nmemb, Size size);
+extern void *ScrmRealloc(ScrmBudget *budget, void *ptr, Size old_nmemb,
+						 Size new_nmemb, Size size);
+extern void ScrmFree(ScrmBudget *budget, void *ptr, Size nmemb, Size size);
+extern void ScrmCheckProbability(const char *name, double value);
+extern void ScrmCheckFinite(const char *name, double value);
+extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
+							   const char *name);
+extern void ScrmArgNotNull(FunctionCallInfo fcinfo, int argno,
+						   const char *name);
+
+#endif							/* SOCIAL_CRM_H */

@@ -1,0 +1,73 @@
+-- make bench: each case is timed against a baseline measured in the same run.
+-- Expects psql variables: sizes are fixed below; igraph_ms is set by run.sh
+-- (empty when python3-igraph is absent).
+\set ON_ERROR_STOP 1
+\pset footer off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS social_crm;
+CREATE SCHEMA IF NOT EXISTS bench;
+
+-- median wall time (ms) of running sql `reps` times
+CREATE OR REPLACE FUNCTION bench.time_ms(sql text, reps integer DEFAULT 5)
+RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+  t timestamptz;
+  times float8[] := '{}';
+BEGIN
+  FOR i IN 1..reps LOOP
+    t := clock_timestamp();
+    EXECUTE sql;
+    times := times || extract(epoch FROM clock_timestamp() - t) * 1000;
+  END LOOP;
+  RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
+END $$;
+
+CREATE TABLE IF NOT EXISTS bench.result (
+  case_name text, size text, ours_ms float8, baseline_ms float8, baseline text, target text);
+TRUNCATE bench.result;
+
+-- generated graphs: n = m / 10 nodes, sources uniform, targets skewed
+-- (a few popular nodes), random weights; fixed seed
+SELECT setseed(0.42) \gset
+DROP TABLE IF EXISTS bench.g1m, bench.g3m;
+CREATE TABLE bench.g1m AS
+  SELECT (random() * 100000)::bigint AS source, (power(random(), 3) * 100000)::bigint AS target,
+         random() AS weight
+  FROM generate_series(1, 1000000);
+CREATE TABLE bench.g3m AS
+  SELECT (random() * 300000)::bigint AS source, (power(random(), 3) * 300000)::bigint AS target,
+         random() AS weight
+  FROM generate_series(1, 3000000);
+VACUUM ANALYZE bench.g1m;
+VACUUM ANALYZE bench.g3m;
+
+SET max_parallel_workers_per_gather = 0;
+SELECT sum(source) + sum(target) + sum(weight) AS warm FROM bench.g3m \gset
+INSERT INTO bench.result
+SELECT 'pagerank', m || ' edges',
+       bench.time_ms(format($q$SELECT count(*) FROM scrm.pagerank('SELECT source, target, weight FROM bench.%I')$q$, t)),
+       bench.time_ms(format('SELECT sum(source) + sum(target) + sum(weight) FROM bench.%I', t)),
+       'serial scan sum(source)+sum(target)+sum(weight)', target
+FROM (VALUES ('g1m', 1000000, NULL), ('g3m', 3000000, '<= 2.5')) v(t, m, target);
+
+-- soc-Epinions1 (508,837 edges) from a table, tolerance 1e-10, against igraph
+-- PRPACK with the graph already in memory (same run)
+CREATE TEMP TABLE _lines (line text);
+\copy _lines FROM PROGRAM 'zcat test/bench/data/soc-Epinions1.txt.gz' WITH (FORMAT text, DELIMITER E'\x01')
+DROP TABLE IF EXISTS bench.epinions;
+CREATE TABLE bench.epinions AS
+  SELECT split_part(line, E'\t', 1)::bigint AS source, split_part(line, E'\t', 2)::bigint AS target
+  FROM _lines WHERE line !~ '^#';
+VACUUM ANALYZE bench.epinions;
+SELECT count(*) AS warm FROM scrm.pagerank($$SELECT source, target FROM bench.epinions$$, tolerance => 1e-10) \gset
+INSERT INTO bench.result
+SELECT 'pagerank tol 1e-10', '508837 edges (soc-Epinions1)',
+       bench.time_ms($$SELECT count(*) FROM scrm.pagerank('SELECT source, target FROM bench.epinions',
+                                                         tolerance => 1e-10)$$, 7),
+       nullif(:'igraph_ms', '')::float8, 'igraph PRPACK, graph in memory', '<= 1.5'
+WHERE :'igraph_ms' <> '';
+
+SELECT case_name AS "case", size, round(ours_ms::numeric, 1) AS ours_ms,
+       round(baseline_ms::numeric, 1) AS baseline_ms,
+       round((ours_ms / baseline_ms)::numeric, 2) AS ratio, target, baseline
+FROM bench.result ORDER BY case_name, ours_ms;

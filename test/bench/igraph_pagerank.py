@@ -1,0 +1,35 @@
+#!/usr/bin/python3
+"""Baseline for make bench: igraph's PageRank (PRPACK) on an edge list already
+in memory.  Prints the median wall time of the PageRank call in milliseconds.
+
+usage: igraph_pagerank.py EDGEFILE.gz [repeats]
+"""
+import gzip
+import statistics
+import sys
+import time
+
+import igraph as ig
+
+
+def main():
+    path = sys.argv[1]
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    edges = []
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            u, v = line.split()
+            edges.append((int(u), int(v)))
+    g = ig.Graph(edges=edges, directed=True)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        g.pagerank(damping=0.85, directed=True, implementation="prpack")
+        times.append((time.perf_counter() - t0) * 1000.0)
+    print("%.3f" % statistics.median(times))
+
+
+if __name__ == "__main__":
+    main()

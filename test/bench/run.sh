@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make bench: benchmarks on generated and public data, one row per case with
+# our time, a baseline measured in the same run, and the ratio.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bash test/deps.sh bench
+make -s
+make -s install >/dev/null
+
+igraph_ms=""
+if /usr/bin/python3 -c 'import igraph' 2>/dev/null; then
+  igraph_ms=$(/usr/bin/python3 test/bench/igraph_pagerank.py test/bench/data/soc-Epinions1.txt.gz)
+fi
+export igraph_ms
+pg_virtualenv -t -v 15 -o shared_buffers=1GB -o work_mem=256MB -o fsync=off -- \
+  bash -c 'psql -X -q -v ON_ERROR_STOP=1 -v igraph_ms="$igraph_ms" -f test/bench/bench.sql'

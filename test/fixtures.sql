@@ -1,0 +1,73 @@
+-- Shared test fixtures: public graphs and their independently computed
+-- references (see sql/data/README.md for origin and how they were made).
+-- Run from the repository root: \i test/fixtures.sql
+CREATE SCHEMA IF NOT EXISTS fixture;
+
+CREATE TEMP TABLE _lines (line text);
+
+-- Zachary's karate club: '#' comment lines, then u<TAB>v<TAB>weight
+\copy _lines FROM 'sql/data/karate.txt' WITH (FORMAT text, DELIMITER E'\x01')
+CREATE TABLE fixture.karate AS
+  SELECT split_part(line, E'\t', 1)::bigint AS source,
+         split_part(line, E'\t', 2)::bigint AS target,
+         split_part(line, E'\t', 3)::float8 AS weight
+  FROM _lines WHERE line !~ '^#';
+TRUNCATE _lines;
+
+-- SNAP email-Eu-core: 'src dst', directed, unweighted, self-loops included
+\copy _lines FROM 'sql/data/email-Eu-core.txt' WITH (FORMAT text, DELIMITER E'\x01')
+CREATE TABLE fixture.email AS
+  SELECT split_part(line, ' ', 1)::bigint AS source,
+         split_part(line, ' ', 2)::bigint AS target
+  FROM _lines WHERE line !~ '^#';
+DROP TABLE _lines;
+
+CREATE TABLE fixture.split_edges (source bigint, target bigint);
+\copy fixture.split_edges FROM 'sql/data/ref/split_edges.csv' WITH (FORMAT csv, HEADER)
+
+-- reference results (networkx 2.8.8, cross-checked with igraph 0.10)
+CREATE TABLE fixture.ref_score (name text, node bigint, score float8);
+CREATE TEMP TABLE _score (node bigint, score float8);
+\copy _score FROM 'sql/data/ref/karate_pagerank.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_score SELECT 'karate_pagerank', * FROM _score; TRUNCATE _score;
+\copy _score FROM 'sql/data/ref/karate_pagerank_directed.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_score SELECT 'karate_pagerank_directed', * FROM _score; TRUNCATE _score;
+\copy _score FROM 'sql/data/ref/karate_ppr.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_score SELECT 'karate_ppr', * FROM _score; TRUNCATE _score;
+\copy _score FROM 'sql/data/ref/email_pagerank.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_score SELECT 'email_pagerank', * FROM _score; TRUNCATE _score;
+\copy _score FROM 'sql/data/ref/email_ppr.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_score SELECT 'email_ppr', * FROM _score; TRUNCATE _score;
+\copy _score FROM 'sql/data/ref/email_pagerank_undirected.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_score SELECT 'email_pagerank_undirected', * FROM _score;
+DROP TABLE _score;
+
+CREATE TABLE fixture.ref_degree (name text, node bigint, in_degree float8, out_degree float8);
+CREATE TEMP TABLE _deg (node bigint, in_degree float8, out_degree float8);
+\copy _deg FROM 'sql/data/ref/karate_degree.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_degree SELECT 'karate_degree', * FROM _deg; TRUNCATE _deg;
+\copy _deg FROM 'sql/data/ref/karate_degree_directed.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_degree SELECT 'karate_degree_directed', * FROM _deg; TRUNCATE _deg;
+\copy _deg FROM 'sql/data/ref/email_degree.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_degree SELECT 'email_degree', * FROM _deg;
+DROP TABLE _deg;
+
+CREATE TABLE fixture.ref_component (name text, node bigint, component bigint);
+CREATE TEMP TABLE _comp (node bigint, component bigint);
+\copy _comp FROM 'sql/data/ref/karate_components.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_component SELECT 'karate_components', * FROM _comp; TRUNCATE _comp;
+\copy _comp FROM 'sql/data/ref/email_components.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_component SELECT 'email_components', * FROM _comp; TRUNCATE _comp;
+\copy _comp FROM 'sql/data/ref/split_components.csv' WITH (FORMAT csv, HEADER)
+INSERT INTO fixture.ref_component SELECT 'split_components', * FROM _comp;
+DROP TABLE _comp;
+
+-- personalization vectors used by the *_ppr references
+CREATE VIEW fixture.karate_personalization AS
+  SELECT node, (node % 5 + 1)::float8 AS weight
+  FROM (SELECT source AS node FROM fixture.karate UNION SELECT target FROM fixture.karate) n
+  WHERE node % 3 = 0;
+CREATE VIEW fixture.email_personalization AS
+  SELECT node, (node % 7 + 1)::float8 AS weight
+  FROM (SELECT source AS node FROM fixture.email UNION SELECT target FROM fixture.email) n
+  WHERE node % 10 = 0;

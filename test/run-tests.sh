@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make test: install what is missing, build, install, then run pg_regress and
+# the pgTAP suites on a throwaway cluster.  Non-zero exit on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash test/deps.sh
+make -s
+make -s install >/dev/null
+
+pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 -- bash -c '
+  set -uo pipefail
+  status=0
+  if ! make -s installcheck; then
+    status=1
+    [ -f regression.diffs ] && cat regression.diffs
+  fi
+  psql -q -X -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS pgtap" postgres >/dev/null || status=1
+  pg_prove -d postgres test/*.pg || status=1
+  exit $status
+'
