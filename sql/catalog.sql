@@ -14,3 +14,16 @@ FROM pg_depend d
 JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'social_crm'
 JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
 WHERE d.deptype = 'e' AND p.pronamespace <> 'scrm'::regnamespace;
+-- every aggregate is parallel safe with combine (and serial/deserial) functions
+SELECT a.aggfnoid::regprocedure AS aggregate, a.aggcombinefn <> 0 AS combine,
+       a.aggserialfn <> 0 AS serial, a.aggdeserialfn <> 0 AS deserial, p.proparallel AS parallel
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE p.pronamespace = 'scrm'::regnamespace
+ORDER BY a.aggfnoid::regprocedure::text;
+-- types and operators
+SELECT t.oid::regtype AS type, t.typlen, t.typalign, obj_description(t.oid, 'pg_type') IS NOT NULL AS commented
+FROM pg_type t WHERE t.typnamespace = 'scrm'::regnamespace AND t.typtype IN ('b', 'c') AND t.typarray <> 0
+ORDER BY t.oid::regtype::text;
+SELECT o.oid::regoperator AS operator, o.oprcode::regproc AS function,
+       obj_description(o.oid, 'pg_operator') IS NOT NULL AS commented
+FROM pg_operator o WHERE o.oprnamespace = 'scrm'::regnamespace ORDER BY o.oid::regoperator::text;

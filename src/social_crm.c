@@ -26,6 +26,7 @@
 PG_MODULE_MAGIC;
 
 int			scrm_max_memory_kb = 1024 * 1024;	/* 1GB */
+int			scrm_fit_max_iterations = 500;
 
 void		_PG_init(void);
 
@@ -43,6 +44,17 @@ _PG_init(void)
 							MAX_KILOBYTES,
 							PGC_USERSET,
 							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("scrm.fit_max_iterations",
+							"Optimiser iterations one model fit may take.",
+							"A fit that does not converge within them gives a WARNING "
+							"and a model marked not converged.",
+							&scrm_fit_max_iterations,
+							500,
+							1,
+							100000,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("scrm");
 }

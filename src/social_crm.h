@@ -14,6 +14,9 @@
 /* GUC scrm.max_memory, in kilobytes */
 extern int	scrm_max_memory_kb;
 
+/* GUC scrm.fit_max_iterations: optimiser iterations of one model fit */
+extern int	scrm_fit_max_iterations;
+
 /*
  * A memory budget: working memory of one graph or model computation,
  * checked against scrm.max_memory before each large allocation.  Memory is

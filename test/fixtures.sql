@@ -71,3 +71,28 @@ CREATE VIEW fixture.email_personalization AS
   SELECT node, (node % 7 + 1)::float8 AS weight
   FROM (SELECT source AS node FROM fixture.email UNION SELECT target FROM fixture.email) n
   WHERE node % 10 = 0;
+
+-- CDNOW sample purchase log (Fader & Hardie): master id, sample id, date,
+-- number of CDs, dollar value; whitespace separated, CRLF line ends
+CREATE TEMP TABLE _lines (line text);
+\copy _lines FROM 'sql/data/CDNOW_sample.txt' WITH (FORMAT text, DELIMITER E'\x01')
+CREATE TABLE fixture.cdnow_log AS
+  SELECT f[2]::integer AS customer, to_date(f[3], 'YYYYMMDD') AS day,
+         f[4]::integer AS cds, f[5]::numeric(10, 2) AS amount
+  FROM (SELECT regexp_split_to_array(btrim(line, E' \r\t'), '\s+') AS f FROM _lines) s;
+DROP TABLE _lines;
+
+-- its published 39-week calibration summary (x, t_x, T in weeks; zbar)
+CREATE TABLE fixture.cdnow (id integer, x integer, tx float8, t float8, zbar float8);
+\copy fixture.cdnow FROM 'sql/data/cdnow_customers_summary_with_transactions.csv' WITH (FORMAT csv, HEADER)
+
+-- lifetimes' synthetic daily transaction log
+CREATE TABLE fixture.example_tx (purchased_at timestamp, id integer);
+\copy fixture.example_tx FROM 'sql/data/example_transactions.csv' WITH (FORMAT csv, HEADER)
+
+-- CLV references (scipy/mpmath, test/refs/make_clv_refs.py)
+CREATE TABLE fixture.clv_fit_ref (model text, param text, value float8);
+\copy fixture.clv_fit_ref FROM 'sql/data/ref/clv_fits.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE fixture.clv_pred_ref (model text, params text, quantity text, x integer,
+  t_x float8, "T" float8, t float8, n integer, monetary float8, value float8);
+\copy fixture.clv_pred_ref FROM 'sql/data/ref/clv_predictions.csv' WITH (FORMAT csv, HEADER)

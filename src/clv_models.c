@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * clv_models.c
+ *	  Likelihoods and predictions of the value models.
+ *
+ * BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy
+ * way", Marketing Science 24(2).  Pareto/NBD: Schmittlein, Morrison &
+ * Colombo (1987), with Fader & Hardie's notes for the likelihood.
+ * Gamma-Gamma: Fader, Hardie & Lee (2005), "RFM and CLV", JMR 42(4).
+ * Formulas in our notation: ../shared/CLV.md section 2.
+ *
+ * Numerics (CLV.md 2.7): log-sum-exp for the BG/NBD likelihood, P(alive)
+ * through the log-odds, the Pareto/NBD A0 difference in log space with
+ * 2F1 in its Euler-transformed form (all terms positive, argument in
+ * [0, 1)), and the BG/NBD expectation rewritten so that the removable
+ * singularity at a = 1 and the pole at a + b + x = 1 disappear.
+ *
+ * Parameter vectors: BG/NBD (r, alpha, a, b); Pareto/NBD (r, alpha, s,
+ * beta); Gamma-Gamma (p, q, gamma).  Likelihood functions return NaN when
+ * they cannot be evaluated (the optimiser then rejects the step).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "clv.h"
+
+/* Terms of the BG/NBD log-likelihood that depend only on x */
+typedef struct BgnbdXTerms
+{
+	double		x;
+	double		c;				/* lnΓ(r+x) - lnΓ(r) + r ln α + lnB(a,b+x) - lnB(a,b) */
+	double		dr,
+				da,
+				db;				/* their derivatives */
+} BgnbdXTerms;
+
+/* Compute the per-x terms for x */
+static void
+bgnbd_x_terms(const double *p, double x, BgnbdXTerms *xt, bool with_grad)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+
+	xt->x = x;
+	xt->c = lgamma(r + x) - lgamma(r) + r * log(alpha) +
+		ClvLogBeta(a, b + x) - ClvLogBeta(a, b);
+	if (with_grad)
+	{
+		double		psi_abx = ClvDigamma(a + b + x);
+		double		psi_ab = ClvDigamma(a + b);
+
+		xt->dr = ClvDigamma(r + x) - ClvDigamma(r) + log(alpha);
+		xt->da = psi_ab - psi_abx;
+		xt->db = ClvDigamma(b + x) - psi_abx - ClvDigamma(b) + psi_ab;
+	}
+}
+
+/*
+ * BG/NBD log-likelihood summed over the rows (weighted); with grad, its
+ * gradient with respect to (r, alpha, a, b).  Rows sorted by x make the
+ * per-x terms computed once per distinct x.
+ */
+double
+ClvBgnbdLogLik(const double *p, const ClvData *d, double *grad)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		ll = 0.0;
+	BgnbdXTerms xt = {0};
+	int64		i;
+
+	xt.x = -1.0;				/* no x yet: computed on the first row */
+	if (grad)
+		memset(grad, 0, 4 * sizeof(double));
+	for (i = 0; i < d->n; i++)
+	{
+		double		x = d->x[i],
+					w = d->w[i];
+		double		lT = log(alpha + d->T[i]);
+		double		A3 = -(r + x) * lT;
+		double		L = A3,
+					w4 = 0.0,
+					ltx = 0.0;
+
+		if (x != xt.x)
+			bgnbd_x_terms(p, x, &xt, grad != NULL);
+		if (x > 0)
+		{
+			double		A4;
+
+			ltx = log(alpha + d->tx[i]);
+			A4 = log(a) - log(b + x - 1) - (r + x) * ltx;
+			L = ClvLogAddExp(A3, A4);
+			w4 = exp(A4 - L);
+		}
+		ll += w * (xt.c + L);
+		if (grad)
+		{
+			double		w3 = 1.0 - w4;
+
+			grad[0] += w * (xt.dr - w3 * lT - w4 * ltx);
+			grad[1] += w * (r / alpha - (r + x) * (w3 / (alpha + d->T[i]) +
+												   w4 / (alpha + d->tx[i])));
+			grad[2] += w * (xt.da + w4 / a);
+			grad[3] += w * (xt.db - (x > 0 ? w4 / (b + x - 1) : 0.0));
+		}
+	}
+	return ll;
+}
+
+/*
+ * ln of F(t) = 2F1(r+s+x, k; r+s+x+1; d/(m+t)) / (m+t)^(r+s+x), the two
+ * pieces of the Pareto/NBD A0.  Euler's transformation gives
+ * 2F1(aa, k; aa+1; z) = (1-z)^(1-k) 2F1(1, aa+1-k; aa+1; z) with positive
+ * terms, and 1 - z = (min(alpha, beta) + t) / (m + t).
+ */
+static double
+pareto_log_f(double aa, double k, double m, double lo, double t, bool raise)
+{
+	double		lmt = log(m + t);
+	double		z = (m - lo) / (m + t);
+	double		f = ClvHyp2f1(1.0, aa + 1.0 - k, aa + 1.0, z, raise);
+
+	return (1.0 - k) * (log(lo + t) - lmt) + log(f) - aa * lmt;
+}
+
+/* ln A0 of the Pareto/NBD likelihood (-inf when A0 = 0) */
+static double
+pareto_log_a0(const double *p, double x, double tx, double T, bool raise)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		m = Max(alpha, beta),
+				lo = Min(alpha, beta);
+	double		k = (alpha >= beta) ? s + 1.0 : r + x;
+	double		aa = r + s + x;
+	double		u,
+				v;
+
+	if (tx >= T)
+		return -INFINITY;
+	u = pareto_log_f(aa, k, m, lo, tx, raise);
+	v = pareto_log_f(aa, k, m, lo, T, raise);
+	if (!(v < u))
+		return -INFINITY;
+	return u + log1p(-exp(v - u));
+}
+
+/* Pareto/NBD log-likelihood summed over the rows (weighted) */
+double
+ClvParetoLogLik(const double *p, const ClvData *d)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		base = -lgamma(r) + r * log(alpha) + s * log(beta);
+	double		ll = 0.0;
+	int64		i;
+
+	for (i = 0; i < d->n; i++)
+	{
+		double		x = d->x[i],
+					T = d->T[i];
+		double		la0 = pareto_log_a0(p, x, d->tx[i], T, false);
+		double		alive = -(r + x) * log(alpha + T) - s * log(beta + T);
+
+		if (isnan(la0))
+			return NAN;
+		ll += d->w[i] * (lgamma(r + x) + base +
+						 ClvLogAddExp(alive, log(s / (r + s + x)) + la0));
+	}
+	return ll;
+}
+
+/*
+ * Gamma-Gamma log-likelihood of the mean spends (d->tx holds m) summed over
+ * the rows (weighted); with grad, its gradient in (p, q, gamma).
+ */
+double
+ClvGammaGammaLogLik(const double *par, const ClvData *d, double *grad)
+{
+	double		p = par[0],
+				q = par[1],
+				g = par[2];
+	double		ll = 0.0;
+	double		psi_q = grad ? ClvDigamma(q) : 0.0;
+	int64		i;
+
+	if (grad)
+		memset(grad, 0, 3 * sizeof(double));
+	for (i = 0; i < d->n; i++)
+	{
+		double		x = d->x[i],
+					m = d->tx[i],
+					w = d->w[i];
+		double		px = p * x;
+		double		lgm = log(g + x * m);
+
+		ll += w * (lgamma(px + q) - lgamma(px) - lgamma(q) + q * log(g) +
+				   (px - 1.0) * log(m) + px * log(x) - (px + q) * lgm);
+		if (grad)
+		{
+			double		psi_pxq = ClvDigamma(px + q);
+
+			grad[0] += w * x * (psi_pxq - ClvDigamma(px) + log(m) + log(x) - lgm);
+			grad[1] += w * (psi_pxq - psi_q + log(g) - lgm);
+			grad[2] += w * (q / g - (px + q) / (g + x * m));
+		}
+	}
+	return ll;
+}
+
+/* 1 / (1 + e^lo) without overflow (exactly 0 for very large lo) */
+static double
+logistic_of_neg(double lo)
+{
+	return exp(-ClvLogAddExp(0.0, lo));
+}
+
+/* BG/NBD P(alive at T | x, tx, T); 1 when x = 0 */
+double
+ClvBgnbdPAlive(const double *p, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+
+	if (x <= 0)
+		return 1.0;
+	return logistic_of_neg(log(a) - log(b + x - 1) +
+						   (r + x) * (log(alpha + T) - log(alpha + tx)));
+}
+
+/*
+ * BG/NBD E[Y(t) | x, tx, T], expected purchases in (T, T + t] (FHL eq. 10;
+ * x = tx = T = 0 gives the unconditional E[X(t)], eq. 9).
+ *
+ * With z = t / (alpha + T + t), C = a + b + x - 1 and A = a + b - 1 - r,
+ * Euler's transformation turns the bracket of eq. 10 into
+ *	 C/(a-1) [1 - (1-z)^(a-1) 2F1(A, a-1; C; z)]
+ *	   = C h - (1-z)^(a-1) S,
+ *	 h = (1 - (1-z)^(a-1)) / (a-1)	(-ln(1-z) at a = 1),
+ *	 S = sum_{n>=1} (A)_n (a)_{n-1} / ((C+1)_{n-1} n!) z^n,
+ * i.e. the factors (a-1) and 1/C cancelled analytically: no singularity at
+ * a = 1 and none at C = 0; the series has small parameters and never
+ * overflows, even for very frequent buyers.
+ */
+double
+ClvBgnbdExpected(const double *p, double t, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		C = a + b + x - 1.0,
+				A = a + b - 1.0 - r;
+	double		l1 = log(alpha + T) - log(alpha + T + t);	/* ln(1 - z) */
+	double		z = t / (alpha + T + t);
+	double		h,
+				S;
+
+	if (t <= 0.0)
+		return 0.0;
+	h = (a == 1.0) ? -l1 : -expm1((a - 1.0) * l1) / (a - 1.0);
+	if (z > 0.9 && fabs(a - 1.0) > 1e-4 && C != 0.0)
+	{
+		/*
+		 * Near z = 1 the series converges slowly; 2F1 itself has a fast
+		 * form there, and away from a = 1 and C = 0 the division is safe.
+		 */
+		S = C * (ClvHyp2f1(A, a - 1.0, C, z, true) - 1.0) / (a - 1.0);
+	}
+	else
+	{
+		/* t_1 = A z and the ratio of the 2F1(A, a-1; C; z) series from n = 1 */
+		S = ClvHypSeries(A, a - 1.0, C, z, 1, A * z, true);
+	}
+	return (C * h - exp((a - 1.0) * l1) * S) *
+		ClvBgnbdPAlive(p, x, tx, T);
+}
+
+/* BG/NBD P(X(t) = n) for a new customer (FHL eq. 8) */
+double
+ClvBgnbdPmf(const double *p, double t, int n)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		lp0 = log(alpha) - log(alpha + t),
+				lq0 = log(t) - log(alpha + t);
+	double		lbab = ClvLogBeta(a, b);
+	double		first,
+				second = 0.0;
+
+	first = exp(ClvLogBeta(a, b + n) - lbab + lgamma(r + n) - lgamma(r) -
+				lgamma(n + 1.0) + r * lp0 + (n > 0 ? n * lq0 : 0.0));
+	if (n > 0)
+	{
+		double		term = 1.0,
+					cdf = 1.0;
+		int			j;
+
+		/* sum_{j<n} Γ(r+j)/(Γ(r) j!) q0^j, the NBD's first n terms / p0^r */
+		for (j = 0; j + 1 < n; j++)
+		{
+			term *= (r + j) / (j + 1.0) * exp(lq0);
+			cdf += term;
+		}
+		second = exp(ClvLogBeta(a + 1.0, b + n - 1.0) - lbab) *
+			(1.0 - exp(r * lp0) * cdf);
+	}
+	return first + second;
+}
+
+/* ln(1 - q^(s-1)) / (s - 1) as a finite expression, q in (0, 1] */
+static double
+one_minus_power_over(double s, double lq)
+{
+	return (s == 1.0) ? -lq : -expm1((s - 1.0) * lq) / (s - 1.0);
+}
+
+/* Pareto/NBD P(alive at T | x, tx, T) */
+double
+ClvParetoPAlive(const double *p, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		la0 = pareto_log_a0(p, x, tx, T, true);
+
+	if (isinf(la0))
+		return 1.0;
+	return logistic_of_neg(log(s / (r + s + x)) + (r + x) * log(alpha + T) +
+						   s * log(beta + T) + la0);
+}
+
+/* Pareto/NBD E[Y(t) | x, tx, T] */
+double
+ClvParetoExpected(const double *p, double t, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+
+	if (t <= 0.0)
+		return 0.0;
+	return ClvParetoPAlive(p, x, tx, T) * (r + x) * (beta + T) / (alpha + T) *
+		one_minus_power_over(s, log(beta + T) - log(beta + T + t));
+}
+
+/* Pareto/NBD E[X(t)] for a new customer */
+double
+ClvParetoExpectedNew(const double *p, double t)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+
+	if (t <= 0.0)
+		return 0.0;
+	return r * beta / alpha *
+		one_minus_power_over(s, log(beta) - log(beta + t));
+}
+
+/*
+ * Gamma-Gamma E[Z | x, m]: the posterior mean spend per transaction,
+ * p (gamma + x m) / (p x + q - 1); for x = 0 the population mean
+ * p gamma / (q - 1).  Infinite (an error) when p x + q <= 1.
+ */
+double
+ClvGammaGammaSpend(const double *par, double x, double m)
+{
+	double		p = par[0],
+				q = par[1],
+				g = par[2];
+	double		denom = p * x + q - 1.0;
+
+	if (!(denom > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("expected spend is infinite for this model"),
+				 errdetail("p * frequency + q - 1 = %g is not positive (q = %g).",
+						   denom, q),
+				 errhint("A Gamma-Gamma model with q <= 1 has no finite mean spend "
+						 "for customers without repeat purchases.")));
+	return p * (g + x * m) / denom;
+}

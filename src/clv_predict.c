@@ -1,0 +1,330 @@
+/*-------------------------------------------------------------------------
+ *
+ * clv_predict.c
+ *	  SQL predictions from the value models: expected purchases, P(alive),
+ *	  the purchase-count distribution, expected spend, CLV and the simple
+ *	  retention CLV.
+ *
+ * scrm.clv discounts monthly (or per step) as lifetimes does it right
+ * (CLV.md 2.6a): sum over i = 1..steps of expected_spend times the
+ * expected purchases in step i, divided by (1 + discount_rate)^i.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+
+#include "clv.h"
+#include "social_crm.h"
+
+PG_FUNCTION_INFO_V1(scrm_bgnbd_expected);
+PG_FUNCTION_INFO_V1(scrm_paretonbd_expected);
+PG_FUNCTION_INFO_V1(scrm_bgnbd_expected_new);
+PG_FUNCTION_INFO_V1(scrm_paretonbd_expected_new);
+PG_FUNCTION_INFO_V1(scrm_bgnbd_p_alive);
+PG_FUNCTION_INFO_V1(scrm_paretonbd_p_alive);
+PG_FUNCTION_INFO_V1(scrm_bgnbd_purchase_probability);
+PG_FUNCTION_INFO_V1(scrm_expected_spend);
+PG_FUNCTION_INFO_V1(scrm_bgnbd_clv);
+PG_FUNCTION_INFO_V1(scrm_paretonbd_clv);
+PG_FUNCTION_INFO_V1(scrm_clv_simple);
+PG_FUNCTION_INFO_V1(scrm_purchase_loglik);
+PG_FUNCTION_INFO_V1(scrm_spend_loglik);
+
+/* Error unless a horizon is finite and >= 0 */
+static void
+check_horizon(double t)
+{
+	if (!(t >= 0.0) || isinf(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be a finite number >= 0"),
+				 errdetail("The value given is %g.", t)));
+}
+
+/* Error unless monetary fits frequency: > 0 with repeat purchases, >= 0 without */
+static void
+check_monetary(int32 frequency, double m)
+{
+	if (!isfinite(m) || m < 0.0 || (frequency > 0 && m == 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("monetary must be a finite number > 0 for customers with repeat purchases"),
+				 errdetail("frequency %d, monetary %g.", frequency, m)));
+}
+
+/* E[Y(t) | history] of a purchase model */
+static double
+expected(ClvModel *m, double t, double x, double tx, double T)
+{
+	return m->kind == CLV_BGNBD ? ClvBgnbdExpected(m->params, t, x, tx, T) :
+		ClvParetoExpected(m->params, t, x, tx, T);
+}
+
+/* expected_purchases(model, horizon, frequency, recency, age) */
+static Datum
+expected_conditional(FunctionCallInfo fcinfo, ClvKind kind)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), kind);
+	double		t = PG_GETARG_FLOAT8(1);
+	int32		x = PG_GETARG_INT32(2);
+	double		tx = PG_GETARG_FLOAT8(3);
+	double		T = PG_GETARG_FLOAT8(4);
+
+	check_horizon(t);
+	ClvCheckHistory(x, tx, T);
+	PG_RETURN_FLOAT8(expected(m, t, x, tx, T));
+}
+
+Datum
+scrm_bgnbd_expected(PG_FUNCTION_ARGS)
+{
+	return expected_conditional(fcinfo, CLV_BGNBD);
+}
+
+Datum
+scrm_paretonbd_expected(PG_FUNCTION_ARGS)
+{
+	return expected_conditional(fcinfo, CLV_PARETONBD);
+}
+
+/* expected_purchases(model, horizon): E[X(t)] for a new customer */
+Datum
+scrm_bgnbd_expected_new(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGNBD);
+	double		t = PG_GETARG_FLOAT8(1);
+
+	check_horizon(t);
+	PG_RETURN_FLOAT8(ClvBgnbdExpected(m->params, t, 0, 0, 0));
+}
+
+Datum
+scrm_paretonbd_expected_new(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_PARETONBD);
+	double		t = PG_GETARG_FLOAT8(1);
+
+	check_horizon(t);
+	PG_RETURN_FLOAT8(ClvParetoExpectedNew(m->params, t));
+}
+
+/* p_alive(model, frequency, recency, age) */
+Datum
+scrm_bgnbd_p_alive(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGNBD);
+
+	ClvCheckHistory(PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3));
+	PG_RETURN_FLOAT8(ClvBgnbdPAlive(m->params, PG_GETARG_INT32(1),
+									PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}
+
+Datum
+scrm_paretonbd_p_alive(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_PARETONBD);
+
+	ClvCheckHistory(PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3));
+	PG_RETURN_FLOAT8(ClvParetoPAlive(m->params, PG_GETARG_INT32(1),
+									 PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}
+
+/* purchase_probability(model, horizon, n): P(X(t) = n), a new customer */
+Datum
+scrm_bgnbd_purchase_probability(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGNBD);
+	double		t = PG_GETARG_FLOAT8(1);
+	int32		n = PG_GETARG_INT32(2);
+
+	check_horizon(t);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("number of purchases must be >= 0")));
+	if (t == 0.0)
+		PG_RETURN_FLOAT8(n == 0 ? 1.0 : 0.0);
+	PG_RETURN_FLOAT8(ClvBgnbdPmf(m->params, t, n));
+}
+
+/* expected_spend(gammagamma, frequency, monetary) */
+Datum
+scrm_expected_spend(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_GAMMAGAMMA);
+	int32		x = PG_GETARG_INT32(1);
+	double		mon = PG_GETARG_FLOAT8(2);
+
+	ClvCheckHistory(x, 0, 0);
+	check_monetary(x, mon);
+	PG_RETURN_FLOAT8(ClvGammaGammaSpend(m->params, x, mon));
+}
+
+/*
+ * clv(purchases, spend, frequency, recency, age, monetary, steps, step,
+ * discount_rate)
+ */
+static Datum
+clv(FunctionCallInfo fcinfo, ClvKind kind)
+{
+	ClvModel   *pm = ClvModelCheck(PG_GETARG_DATUM(0), kind);
+	ClvModel   *sm = ClvModelCheck(PG_GETARG_DATUM(1), CLV_GAMMAGAMMA);
+	int32		x = PG_GETARG_INT32(2);
+	double		tx = PG_GETARG_FLOAT8(3);
+	double		T = PG_GETARG_FLOAT8(4);
+	double		mon = PG_GETARG_FLOAT8(5);
+	int32		steps = PG_GETARG_INT32(6);
+	double		step = PG_GETARG_FLOAT8(7);
+	double		rate = PG_GETARG_FLOAT8(8);
+	double		spend,
+				prev = 0.0,
+				total = 0.0;
+	int32		i;
+
+	ClvCheckHistory(x, tx, T);
+	check_monetary(x, mon);
+	if (steps < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("steps must be >= 0")));
+	if (!(step > 0.0) || isinf(step))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step must be a positive finite number of periods")));
+	if (!(rate > -1.0) || isinf(rate))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be a finite number > -1")));
+	spend = ClvGammaGammaSpend(sm->params, x, mon);
+	for (i = 1; i <= steps; i++)
+	{
+		double		cur = expected(pm, i * step, x, tx, T);
+
+		total += spend * (cur - prev) / pow(1.0 + rate, i);
+		prev = cur;
+	}
+	PG_RETURN_FLOAT8(total);
+}
+
+Datum
+scrm_bgnbd_clv(PG_FUNCTION_ARGS)
+{
+	return clv(fcinfo, CLV_BGNBD);
+}
+
+Datum
+scrm_paretonbd_clv(PG_FUNCTION_ARGS)
+{
+	return clv(fcinfo, CLV_PARETONBD);
+}
+
+/*
+ * clv_simple(margin, retention, discount_rate, horizon): the retention
+ * model, sum over t = 1..horizon of margin (retention / (1 + d))^t; a NULL
+ * horizon is the infinite sum margin r / (1 + d - r).
+ */
+Datum
+scrm_clv_simple(PG_FUNCTION_ARGS)
+{
+	double		margin,
+				r,
+				d,
+				k;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	margin = PG_GETARG_FLOAT8(0);
+	r = PG_GETARG_FLOAT8(1);
+	d = PG_GETARG_FLOAT8(2);
+	if (!isfinite(margin))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("margin must be a finite number")));
+	ScrmCheckProbability("retention", r);
+	if (!(d > -1.0) || isinf(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be a finite number > -1")));
+	k = r / (1.0 + d);
+	if (PG_ARGISNULL(3))
+	{
+		if (!(k < 1.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("infinite-horizon CLV diverges"),
+					 errdetail("retention %g >= 1 + discount_rate %g.", r, 1.0 + d),
+					 errhint("Give a finite horizon, or a discount rate above "
+							 "retention - 1.")));
+		PG_RETURN_FLOAT8(margin * r / (1.0 + d - r));
+	}
+	if (PG_GETARG_INT32(3) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be >= 0")));
+	/* geometric sum k + k^2 + ... + k^n in closed form */
+	{
+		int32		n = PG_GETARG_INT32(3);
+
+		if (n == 0 || k == 0.0)
+			PG_RETURN_FLOAT8(0.0);
+		if (k == 1.0)
+			PG_RETURN_FLOAT8(margin * n);
+		PG_RETURN_FLOAT8(margin * k * -expm1(n * log(k)) / (1.0 - k));
+	}
+}
+
+/* One customer's history as one-row fitting data */
+static double
+one_row_loglik(ClvModel *m, double x, double tx, double T)
+{
+	ClvData		d;
+	double		w = 1.0;
+
+	d.n = 1;
+	d.x = &x;
+	d.tx = &tx;
+	d.T = &T;
+	d.w = &w;
+	return m->kind == CLV_BGNBD ? ClvBgnbdLogLik(m->params, &d, NULL) :
+		m->kind == CLV_PARETONBD ? ClvParetoLogLik(m->params, &d) :
+		ClvGammaGammaLogLik(m->params, &d, NULL);
+}
+
+/* log_likelihood(model, frequency, recency, age): one customer's ln L */
+Datum
+scrm_purchase_loglik(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = (ClvModel *) PG_GETARG_POINTER(0);
+	int32		x = PG_GETARG_INT32(1);
+	double		tx = PG_GETARG_FLOAT8(2);
+	double		T = PG_GETARG_FLOAT8(3);
+	double		ll;
+
+	ClvCheckHistory(x, tx, T);
+	ll = one_row_loglik(m, x, tx, T);
+	if (isnan(ll))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the likelihood cannot be evaluated for this history")));
+	PG_RETURN_FLOAT8(ll);
+}
+
+/* log_likelihood(gammagamma, frequency, monetary): ln density of the mean spend */
+Datum
+scrm_spend_loglik(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_GAMMAGAMMA);
+	int32		x = PG_GETARG_INT32(1);
+	double		mon = PG_GETARG_FLOAT8(2);
+
+	if (x <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the spend likelihood needs frequency > 0")));
+	check_monetary(x, mon);
+	PG_RETURN_FLOAT8(one_row_loglik(m, x, mon, 0.0));
+}
