@@ -296,6 +296,15 @@ SELECT round(scrm.expected_purchases(scrm.bgnbd(0.5, 4, 1, 2.5), 10, 3, 0, 5)::n
        round(((scrm.expected_purchases(scrm.bgnbd(0.5, 4, 1 + 1e-7, 2.5), 10, 3, 0, 5)
              + scrm.expected_purchases(scrm.bgnbd(0.5, 4, 1 - 1e-7, 2.5), 10, 3, 0, 5)) / 2)::numeric, 9) AS around_a_1;
 
+-- data without heterogeneity (every customer alike): the likelihood has no
+-- finite maximum, parameters run off; WARNING and converged = false
+SELECT scrm.params(m)->'converged' AS converged, (scrm.params(m)->>'r')::float8 > 1e6 AS r_runs_off
+FROM (SELECT scrm.bgnbd_fit(s) AS m
+      FROM (SELECT scrm.rfm(t, 10, '2024-06-30') AS s
+            FROM (SELECT c, timestamptz '2024-01-01' + (abs(hashint4(c * 100 + k)) % 180) * interval '1 day' AS t
+                  FROM generate_series(1, 500) c, generate_series(0, c % 6) k) o
+            GROUP BY c) x) f;
+
 -- a fit that does not converge: WARNING and converged = false
 SET scrm.fit_max_iterations = 2;
 SELECT scrm.params(scrm.bgnbd_fit(x, tx, t))->'converged' AS converged FROM fixture.cdnow;

@@ -6,3 +6,38 @@ FROM scrm.pagerank('SELECT * FROM follows') ORDER BY node;
 SELECT * FROM scrm.components('SELECT source, target FROM follows') ORDER BY node;
 SELECT * FROM scrm.degree('SELECT * FROM follows') ORDER BY node;
 DROP TABLE follows;
+
+CREATE TABLE orders (customer bigint, ordered_at timestamptz, amount numeric);
+INSERT INTO orders VALUES (1, '2024-01-01 10:00', 20), (1, '2024-01-01 15:00', 5),
+  (1, '2024-01-15 09:00', 40), (1, '2024-02-12 12:00', 30), (2, '2024-01-20 11:00', 15);
+SELECT customer, scrm.rfm(ordered_at, amount, '2024-03-01')
+FROM orders GROUP BY customer ORDER BY customer;
+SELECT round(scrm.p_alive(m, 2, 6, 8.57)::numeric, 4) AS p_alive,
+       round(scrm.expected_purchases(m, 52, 2, 6, 8.57)::numeric, 3) AS next_year,
+       round(scrm.clv(m, scrm.gammagamma(6.25, 3.74, 15.44), 2, 6, 8.57, 35)::numeric, 2) AS clv
+FROM (SELECT scrm.bgnbd(0.243, 4.414, 0.793, 2.426) AS m) s;
+-- customer c buys about every gap days and leaves after a purchase with probability p;
+-- both, and the spend level, vary by customer (as the models assume)
+INSERT INTO orders
+  SELECT c, timestamptz '2024-01-01' + (k * gap + u * gap) * interval '1 day', round(base * (0.5 + v), 2)
+  FROM (SELECT c, 3 + 60 * ((abs(hashint4(c)) % 1000) / 1000.0) ^ 2 AS gap,
+               0.6 * ((abs(hashint4(c + 7777)) % 1000) / 1000.0) ^ 2 AS p,
+               10 + abs(hashint4(c + 5555)) % 50 AS base
+        FROM generate_series(3, 1000) c) cust,
+       LATERAL (SELECT k, (abs(hashint4(c * 97 + k)) % 1000) / 1000.0 AS u,
+                       (abs(hashint4(c * 89 + k)) % 1000) / 1000.0 AS v
+                FROM generate_series(0, 60) k) draw
+  WHERE k * gap + u * gap <= 180
+    AND NOT EXISTS (SELECT 1 FROM generate_series(0, k - 1) j
+                    WHERE (abs(hashint4(c * 83 + j)) % 1000) / 1000.0 < p);
+CREATE TABLE summary AS
+  SELECT customer, scrm.rfm(ordered_at, amount, '2024-06-30') AS s
+  FROM orders GROUP BY customer;
+CREATE TABLE models AS
+  SELECT scrm.bgnbd_fit(s) AS purchases, scrm.gammagamma_fit(s) AS spend FROM summary;
+SELECT scrm.params(purchases)->'converged' AS converged, scrm.params(spend)->'customers' AS repeat_buyers
+FROM models;
+SELECT customer, round(scrm.clv(purchases, spend, (s).frequency, (s).recency, (s).age,
+                                (s).monetary)::numeric, 2) AS clv
+FROM summary, models ORDER BY clv DESC, customer LIMIT 3;
+DROP TABLE orders, summary, models;

@@ -537,8 +537,9 @@ fit(ClvKind kind, FitState *st)
 				(errmsg("%s did not converge", name),
 				 errdetail("The optimiser stopped after %d iterations; the model is "
 						   "marked converged = false.", m->iterations),
-				 errhint("Raise scrm.fit_max_iterations, or check the data "
-						 "(very few customers, or histories that identify no dropout).")));
+				 errhint("A parameter near 0 or very large means the data do not identify "
+						 "it (e.g. no heterogeneity, or no sign of dropout); otherwise raise "
+						 "scrm.fit_max_iterations.")));
 	ScrmBudgetRelease(&budget);
 	return m;
 }

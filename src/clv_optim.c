@@ -24,6 +24,11 @@
 #define OPT_GTOL 1e-9			/* converged: max |gradient| below this */
 #define OPT_GTOL_STALLED 1e-6	/* ... or stalled with a gradient below this */
 #define OPT_MAX_STEP 4.0		/* largest move of one log-parameter per step */
+#define OPT_FLAT_STEPS 3		/* stalled: f unchanged this many steps... */
+#define OPT_FLAT_RTOL 1e-14		/* ... to this relative precision */
+#define OPT_MAX_THETA 35.0		/* a parameter beyond e^+-35 runs off: stop */
+#define OPT_FINITE_THETA 15.0	/* beyond e^+-15 (data rescaled to ~1) the
+								 * optimum is at the boundary, not converged */
 
 /* Objective and gradient; central differences when f gives no gradient */
 static double
@@ -86,6 +91,7 @@ ClvMinimize(ClvObjective f, void *arg, int dim, double *theta,
 	double		fx,
 				fn = 0.0;
 	bool		converged = false;
+	int			flat = 0;
 	int			it,
 				i,
 				j;
@@ -185,11 +191,30 @@ ClvMinimize(ClvObjective f, void *arg, int dim, double *theta,
 					H[i][j] += (sy + yHy) * s[i] * s[j] / (sy * sy) -
 						(Hy[i] * s[j] + s[i] * Hy[j]) / sy;
 		}
+		/*
+		 * At the optimum the gradient can stay above OPT_GTOL by rounding
+		 * alone (a sum over many customers); steps that no longer change f
+		 * with a small gradient mean we are there.
+		 */
+		flat = (fabs(fx - fn) <= OPT_FLAT_RTOL * Max(1.0, fabs(fx))) ? flat + 1 : 0;
 		memcpy(theta, xn, dim * sizeof(double));
 		memcpy(g, gn, dim * sizeof(double));
 		fx = fn;
+		if (flat >= OPT_FLAT_STEPS && max_abs(g, dim) < OPT_GTOL_STALLED)
+		{
+			converged = true;
+			it++;
+			break;
+		}
+		/* a parameter running off to 0 or infinity: no finite optimum */
+		if (max_abs(theta, dim) > OPT_MAX_THETA)
+		{
+			it++;
+			break;
+		}
 	}
 	*iterations = it;
 	*fmin = fx;
-	return converged;
+	/* a flat likelihood far out is a supremum at the boundary, not an optimum */
+	return converged && max_abs(theta, dim) <= OPT_FINITE_THETA;
 }

@@ -12,6 +12,10 @@ igraph_ms=""
 if /usr/bin/python3 -c 'import igraph' 2>/dev/null; then
   igraph_ms=$(/usr/bin/python3 test/bench/igraph_pagerank.py test/bench/data/soc-Epinions1.txt.gz)
 fi
-export igraph_ms
+scipy_ms=""
+if /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
+  scipy_ms=$(/usr/bin/python3 test/bench/scipy_bgnbd.py sql/data/cdnow_customers_summary.csv 100 3 | cut -d' ' -f1)
+fi
+export igraph_ms scipy_ms
 pg_virtualenv -t -v 15 -o shared_buffers=1GB -o work_mem=256MB -o fsync=off -- \
-  bash -c 'psql -X -q -v ON_ERROR_STOP=1 -v igraph_ms="$igraph_ms" -f test/bench/bench.sql'
+  bash -c 'psql -X -q -v ON_ERROR_STOP=1 -v igraph_ms="$igraph_ms" -v scipy_ms="$scipy_ms" -f test/bench/bench.sql'

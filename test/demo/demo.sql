@@ -12,6 +12,44 @@ SELECT (SELECT count(*) FROM crm.customers) AS customers,
        (SELECT count(*) FROM crm.surveys) AS surveys;
 
 \echo
+\echo '== Value models fitted on the purchase log (as of 1998-06-30, weekly periods) =='
+CREATE TEMP TABLE demo_rfm AS
+  SELECT customer, scrm.rfm(purchased_at, amount, '1998-06-30') AS s
+  FROM crm.purchases GROUP BY customer;
+CREATE TEMP TABLE demo_models AS
+  SELECT scrm.bgnbd_fit(s) AS bgnbd, scrm.paretonbd_fit(s) AS paretonbd,
+         scrm.gammagamma_fit(s) AS gammagamma
+  FROM demo_rfm;
+SELECT 'BG/NBD' AS model, round((p->>'r')::numeric, 4) AS r, round((p->>'alpha')::numeric, 4) AS alpha,
+       round((p->>'a')::numeric, 4) AS "a / s", round((p->>'b')::numeric, 4) AS "b / beta",
+       round((p->>'log_likelihood')::numeric, 2) AS log_likelihood, p->'customers' AS customers,
+       p->'converged' AS converged
+FROM (SELECT scrm.params(bgnbd) AS p FROM demo_models) m
+UNION ALL
+SELECT 'Pareto/NBD', round((p->>'r')::numeric, 4), round((p->>'alpha')::numeric, 4),
+       round((p->>'s')::numeric, 4), round((p->>'beta')::numeric, 4),
+       round((p->>'log_likelihood')::numeric, 2), p->'customers', p->'converged'
+FROM (SELECT scrm.params(paretonbd) AS p FROM demo_models) m;
+SELECT 'Gamma-Gamma' AS model, round((p->>'p')::numeric, 4) AS p, round((p->>'q')::numeric, 4) AS q,
+       round((p->>'gamma')::numeric, 4) AS gamma, round((p->>'log_likelihood')::numeric, 2) AS log_likelihood,
+       p->'customers' AS repeat_buyers, p->'converged' AS converged
+FROM (SELECT scrm.params(gammagamma) AS p FROM demo_models) m;
+
+\echo
+\echo '== Top customers by 12-month CLV (BG/NBD + Gamma-Gamma, 1% a month) =='
+SELECT r.customer, c.name, (r.s).frequency AS repeat_purchases,
+       round((r.s).recency::numeric, 1) AS recency_weeks, round((r.s).age::numeric, 1) AS age_weeks,
+       round(scrm.p_alive(m.bgnbd, (r.s).frequency, (r.s).recency, (r.s).age)::numeric, 3) AS p_alive,
+       round(scrm.expected_purchases(m.bgnbd, 52, (r.s).frequency, (r.s).recency, (r.s).age)::numeric, 2)
+         AS purchases_next_year,
+       round(scrm.expected_spend(m.gammagamma, (r.s).frequency, (r.s).monetary)::numeric, 2) AS spend_per_purchase,
+       round(scrm.clv(m.bgnbd, m.gammagamma, (r.s).frequency, (r.s).recency, (r.s).age,
+                      (r.s).monetary)::numeric, 2) AS clv
+FROM demo_rfm r JOIN crm.customers c USING (customer), demo_models m
+ORDER BY clv DESC, r.customer
+LIMIT 10;
+
+\echo
 \echo '== Most central customers: PageRank over the relationship graph =='
 \echo '   (undirected, weighted by relationship strength)'
 SELECT p.node AS customer, c.name, c.city,
