@@ -67,6 +67,7 @@ extern double ClvHyp2f1(double a, double b, double c, double z, bool raise);
 extern double ClvBgnbdLogLik(const double *p, const ClvData *d, double *grad);
 extern double ClvParetoLogLik(const double *p, const ClvData *d);
 extern double ClvGammaGammaLogLik(const double *p, const ClvData *d, double *grad);
+extern double ClvLogLik(ClvKind kind, const double *p, const ClvData *d);
 
 /* clv_models.c: predictions for one customer */
 extern double ClvBgnbdPAlive(const double *p, double x, double tx, double T);

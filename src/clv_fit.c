@@ -340,9 +340,7 @@ scrm_fit_deserialize(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "fit deserialize function called in non-aggregate context");
-	buf.data = VARDATA_ANY(bytes);
-	buf.len = buf.maxlen = VARSIZE_ANY_EXHDR(bytes);
-	buf.cursor = 0;
+	ScrmBytesReader(&buf, bytes);
 	n = pq_getmsgint64(&buf);
 	if (n < 0 || (uint64) n > (uint64) (buf.len - buf.cursor) / (4 * sizeof(double)))
 		ereport(ERROR,
@@ -426,15 +424,6 @@ fit_objective(const double *theta, double *grad, void *arg)
 		for (i = 0; i < dim; i++)
 			grad[i] = -g[i] * p[i] / fp->weight;
 	return -ll / fp->weight;
-}
-
-/* The log-likelihood of p on data */
-static double
-loglik(ClvKind kind, const double *p, const ClvData *d)
-{
-	return kind == CLV_BGNBD ? ClvBgnbdLogLik(p, d, NULL) :
-		kind == CLV_PARETONBD ? ClvParetoLogLik(p, d) :
-		ClvGammaGammaLogLik(p, d, NULL);
 }
 
 /* Fit a model of kind to the state's rows */
@@ -529,7 +518,7 @@ fit(ClvKind kind, FitState *st)
 			m->params[3] *= scale;
 	}
 	ClvCheckParams(kind, m->params);
-	m->loglik = loglik(kind, m->params, &orig);
+	m->loglik = ClvLogLik(kind, m->params, &orig);
 	m->customers = fp.weight;
 	m->flags = CLV_FITTED | (converged ? CLV_CONVERGED : 0);
 	if (!converged)

@@ -220,6 +220,22 @@ ClvGammaGammaLogLik(const double *par, const ClvData *d, double *grad)
 	return ll;
 }
 
+/* Log-likelihood of model kind with parameters p on data d (no gradient) */
+double
+ClvLogLik(ClvKind kind, const double *p, const ClvData *d)
+{
+	switch (kind)
+	{
+		case CLV_BGNBD:
+			return ClvBgnbdLogLik(p, d, NULL);
+		case CLV_PARETONBD:
+			return ClvParetoLogLik(p, d);
+		case CLV_GAMMAGAMMA:
+			return ClvGammaGammaLogLik(p, d, NULL);
+	}
+	return NAN;
+}
+
 /* 1 / (1 + e^lo) without overflow (exactly 0 for very large lo) */
 static double
 logistic_of_neg(double lo)

@@ -289,9 +289,7 @@ one_row_loglik(ClvModel *m, double x, double tx, double T)
 	d.tx = &tx;
 	d.T = &T;
 	d.w = &w;
-	return m->kind == CLV_BGNBD ? ClvBgnbdLogLik(m->params, &d, NULL) :
-		m->kind == CLV_PARETONBD ? ClvParetoLogLik(m->params, &d) :
-		ClvGammaGammaLogLik(m->params, &d, NULL);
+	return ClvLogLik(m->kind, m->params, &d);
 }
 
 /* log_likelihood(model, frequency, recency, age): one customer's ln L */

@@ -223,9 +223,7 @@ scrm_rfm_deserialize(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "rfm deserialize function called in non-aggregate context");
-	buf.data = VARDATA_ANY(bytes);
-	buf.len = buf.maxlen = VARSIZE_ANY_EXHDR(bytes);
-	buf.cursor = 0;
+	ScrmBytesReader(&buf, bytes);
 	st = MemoryContextAllocZero(aggcxt, sizeof(RfmState));
 	st->have_params = pq_getmsgbyte(&buf) != 0;
 	st->as_of = pq_getmsgint64(&buf);

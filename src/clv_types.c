@@ -273,15 +273,23 @@ scrm_gammagamma_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_parse(CLV_GAMMAGAMMA, PG_GETARG_CSTRING(0)));
 }
 
-/* Append "name=value" with the shortest exact decimal form of value */
+/*
+ * Append name and value in format (separator, name, number), the number in
+ * the shortest form that reads back to the same double; the separator is
+ * left out before the first item (buf holds only the opening bracket).
+ */
 static void
-append_number(StringInfo buf, const char *name, double value)
+append_number(StringInfo buf, const char *format, const char *sep,
+			  const char *name, double value)
 {
 	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
 
 	double_to_shortest_decimal_buf(value, num);
-	appendStringInfo(buf, "%s%s=%s", buf->len > 1 ? "," : "", name, num);
+	appendStringInfo(buf, format, buf->len > 1 ? sep : "", name, num);
 }
+
+#define TEXT_ITEM "%s%s=%s"
+#define JSON_ITEM "%s\"%s\": %s"
 
 /* Text output of any model */
 Datum
@@ -294,11 +302,11 @@ scrm_model_out(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '(');
 	for (i = 0; i < m->nparams; i++)
-		append_number(&buf, ClvParamNames(m->kind)[i], m->params[i]);
+		append_number(&buf, TEXT_ITEM, ",", ClvParamNames(m->kind)[i], m->params[i]);
 	if (m->flags & CLV_FITTED)
 	{
-		append_number(&buf, "log_likelihood", m->loglik);
-		append_number(&buf, "customers", m->customers);
+		append_number(&buf, TEXT_ITEM, ",", "log_likelihood", m->loglik);
+		append_number(&buf, TEXT_ITEM, ",", "customers", m->customers);
 		appendStringInfo(&buf, ",iterations=%d,converged=%s", m->iterations,
 						 (m->flags & CLV_CONVERGED) ? "true" : "false");
 	}
@@ -428,16 +436,6 @@ scrm_gammagamma_make(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_make(CLV_GAMMAGAMMA, fcinfo));
 }
 
-/* Append "key": number to a JSON object under construction */
-static void
-json_number(StringInfo buf, const char *key, double value)
-{
-	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(value, num);
-	appendStringInfo(buf, "%s\"%s\": %s", buf->len > 1 ? ", " : "", key, num);
-}
-
 /* scrm.params(model) -> jsonb with the parameters and the fit statistics */
 Datum
 scrm_model_params(PG_FUNCTION_ARGS)
@@ -450,11 +448,11 @@ scrm_model_params(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
 	for (i = 0; i < m->nparams; i++)
-		json_number(&buf, ClvParamNames(m->kind)[i], m->params[i]);
+		append_number(&buf, JSON_ITEM, ", ", ClvParamNames(m->kind)[i], m->params[i]);
 	if (fitted)
 	{
-		json_number(&buf, "log_likelihood", m->loglik);
-		json_number(&buf, "customers", m->customers);
+		append_number(&buf, JSON_ITEM, ", ", "log_likelihood", m->loglik);
+		append_number(&buf, JSON_ITEM, ", ", "customers", m->customers);
 		appendStringInfo(&buf, ", \"iterations\": %d, \"converged\": %s}",
 						 m->iterations,
 						 (m->flags & CLV_CONVERGED) ? "true" : "false");

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <sys/mman.h>
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -208,4 +209,13 @@ ScrmTextArg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	ScrmArgNotNull(fcinfo, argno, name);
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/* Point buf at the bytes of a bytea, for pq_getmsg* reads (no copy) */
+void
+ScrmBytesReader(StringInfo buf, bytea *bytes)
+{
+	buf->data = VARDATA_ANY(bytes);
+	buf->len = buf->maxlen = VARSIZE_ANY_EXHDR(bytes);
+	buf->cursor = 0;
 }

@@ -10,6 +10,7 @@
 #define SOCIAL_CRM_H
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 
 /* GUC scrm.max_memory, in kilobytes */
 extern int	scrm_max_memory_kb;
@@ -43,6 +44,7 @@ extern void ScrmCheckProbability(const char *name, double value);
 extern void ScrmCheckFinite(const char *name, double value);
 extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 							   const char *name);
+extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
 extern void ScrmArgNotNull(FunctionCallInfo fcinfo, int argno,
 						   const char *name);
 
