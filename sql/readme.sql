@@ -7,6 +7,16 @@ SELECT * FROM scrm.components('SELECT source, target FROM follows') ORDER BY nod
 SELECT * FROM scrm.degree('SELECT * FROM follows') ORDER BY node;
 DROP TABLE follows;
 
+CREATE TABLE ties (source bigint, target bigint, weight float8);
+INSERT INTO ties VALUES (1, 2, 1), (2, 3, 1), (1, 3, 1), (3, 4, 0.2), (4, 5, 1), (5, 6, 1), (4, 6, 1);
+SELECT community, array_agg(node ORDER BY node) AS members
+FROM scrm.communities('SELECT * FROM ties', 'leiden') GROUP BY community ORDER BY community;
+SELECT round(scrm.modularity('SELECT * FROM ties',
+                             'SELECT * FROM scrm.communities(''SELECT * FROM ties'')')::numeric, 4) AS modularity;
+SELECT rank, node, round(marginal_gain::numeric, 3) AS marginal_gain, round(spread::numeric, 3) AS spread
+FROM scrm.influence_maximization('SELECT source, target, weight FROM ties', 2, probability => -1);
+DROP TABLE ties;
+
 CREATE TABLE orders (customer bigint, ordered_at timestamptz, amount numeric);
 INSERT INTO orders VALUES (1, '2024-01-01 10:00', 20), (1, '2024-01-01 15:00', 5),
   (1, '2024-01-15 09:00', 40), (1, '2024-02-12 12:00', 30), (2, '2024-01-20 11:00', 15);

@@ -28,6 +28,7 @@ PG_MODULE_MAGIC;
 
 int			scrm_max_memory_kb = 1024 * 1024;	/* 1GB */
 int			scrm_fit_max_iterations = 500;
+int			scrm_leiden_iterations = 2;
 
 void		_PG_init(void);
 
@@ -54,6 +55,18 @@ _PG_init(void)
 							500,
 							1,
 							100000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("scrm.leiden_iterations",
+							"Iterations of the Leiden algorithm in scrm.communities.",
+							"Each iteration starts from the last partition and may "
+							"improve it; the run stops early when an iteration changes "
+							"nothing. -1 iterates until then (as igraph's n_iterations).",
+							&scrm_leiden_iterations,
+							2,
+							-1,
+							1000000,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);

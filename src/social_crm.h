@@ -17,6 +17,7 @@ extern int	scrm_max_memory_kb;
 
 /* GUC scrm.fit_max_iterations: optimiser iterations of one model fit */
 extern int	scrm_fit_max_iterations;
+extern int	scrm_leiden_iterations;
 
 /*
  * A memory budget: working memory of one graph or model computation,

@@ -96,3 +96,46 @@ CREATE TABLE fixture.clv_fit_ref (model text, param text, value float8);
 CREATE TABLE fixture.clv_pred_ref (model text, params text, quantity text, x integer,
   t_x float8, "T" float8, t float8, n integer, monetary float8, value float8);
 \copy fixture.clv_pred_ref FROM 'sql/data/ref/clv_predictions.csv' WITH (FORMAT csv, HEADER)
+
+-- Communities (test/refs/make_community_refs.py, igraph 0.10 / networkx 2.8.8)
+CREATE TEMP TABLE _lines (line text);
+-- SNAP ego-Facebook: 'u v', each friendship once
+\copy _lines FROM PROGRAM 'gzip -dc sql/data/facebook_combined.txt.gz' WITH (FORMAT text, DELIMITER E'\x01')
+CREATE TABLE fixture.facebook AS
+  SELECT split_part(line, ' ', 1)::bigint AS source,
+         split_part(line, ' ', 2)::bigint AS target
+  FROM _lines WHERE line !~ '^#';
+TRUNCATE _lines;
+-- ground truth: karate factions and email-Eu-core departments, 'node label'
+\copy _lines FROM 'sql/data/karate-club-labels.txt' WITH (FORMAT text, DELIMITER E'\x01')
+CREATE TABLE fixture.karate_club AS
+  SELECT split_part(line, ' ', 1)::bigint AS node,
+         split_part(line, ' ', 2)::bigint AS community
+  FROM _lines WHERE line !~ '^#';
+TRUNCATE _lines;
+\copy _lines FROM 'sql/data/email-Eu-core-department-labels.txt' WITH (FORMAT text, DELIMITER E'\x01')
+CREATE TABLE fixture.email_dept AS
+  SELECT split_part(line, ' ', 1)::bigint AS node,
+         split_part(line, ' ', 2)::bigint AS community
+  FROM _lines WHERE line !~ '^#';
+DROP TABLE _lines;
+
+-- a weighted planted-partition graph and its blocks
+CREATE TABLE fixture.planted (source bigint, target bigint, weight float8);
+\copy fixture.planted FROM 'sql/data/ref/planted_edges.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE fixture.planted_blocks (node bigint, community bigint);
+\copy fixture.planted_blocks FROM 'sql/data/ref/planted_membership.csv' WITH (FORMAT csv, HEADER)
+
+-- igraph's modularity over seeds 0..9, and networkx modularity of the partitions above
+CREATE TABLE fixture.ref_community_quality (graph text, method text, median float8, min float8, max float8);
+\copy fixture.ref_community_quality FROM 'sql/data/ref/community_quality.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE fixture.ref_modularity (graph text, resolution float8, modularity float8);
+\copy fixture.ref_modularity FROM 'sql/data/ref/modularity.csv' WITH (FORMAT csv, HEADER)
+
+-- the edge queries the community tests use, by graph name
+CREATE TABLE fixture.community_graph (graph text PRIMARY KEY, edges text, truth text);
+INSERT INTO fixture.community_graph VALUES
+  ('karate', 'SELECT source, target, weight FROM fixture.karate', 'SELECT node, community FROM fixture.karate_club'),
+  ('email', 'SELECT source, target FROM fixture.email', 'SELECT node, community FROM fixture.email_dept'),
+  ('facebook', 'SELECT source, target FROM fixture.facebook', NULL),
+  ('planted', 'SELECT source, target, weight FROM fixture.planted', 'SELECT node, community FROM fixture.planted_blocks');

@@ -67,6 +67,38 @@ SELECT 'pagerank tol 1e-10', '508837 edges (soc-Epinions1)',
        nullif(:'igraph_ms', '')::float8, 'igraph PRPACK, graph in memory', '<= 1.5'
 WHERE :'igraph_ms' <> '';
 
+-- Louvain and Leiden on soc-Epinions1 as an undirected graph, reading the
+-- table included, against igraph's community_multilevel and community_leiden
+-- (objective modularity, n_iterations 2, its default) with the graph already
+-- in memory (same run); the modularity each reached is shown with the case
+SELECT split_part(:'igraph_comm', ' ', 1) AS ig_louvain_ms, split_part(:'igraph_comm', ' ', 2) AS ig_leiden_ms,
+       split_part(:'igraph_comm', ' ', 3) AS ig_louvain_q, split_part(:'igraph_comm', ' ', 4) AS ig_leiden_q \gset
+CREATE FUNCTION pg_temp.q(method text) RETURNS numeric LANGUAGE sql AS $$
+  SELECT round(scrm.modularity('SELECT source, target FROM bench.epinions',
+         format('SELECT * FROM scrm.communities(%L, %L)', 'SELECT source, target FROM bench.epinions', method))::numeric, 4) $$;
+INSERT INTO bench.result
+SELECT 'communities ' || method, '508837 edges (soc-Epinions1), Q = ' || pg_temp.q(method),
+       bench.time_ms(format($q$SELECT count(*) FROM scrm.communities('SELECT source, target FROM bench.epinions', %L)$q$, method)),
+       nullif(ms, '')::float8, format('igraph %s, graph in memory, Q = %s', fn, round(q::numeric, 4)), '<= 1'
+FROM (VALUES ('louvain', :'ig_louvain_ms', :'ig_louvain_q', 'community_multilevel'),
+             ('leiden', :'ig_leiden_ms', :'ig_leiden_q', 'community_leiden')) v(method, ms, q, fn)
+WHERE :'igraph_comm' <> '';
+
+-- CELF, k = 10, 1,000 simulations, weighted cascade, on wiki-Vote (103,689
+-- arcs), reported against one serial scan of the table
+CREATE TEMP TABLE _wiki (line text);
+\copy _wiki FROM PROGRAM 'zcat test/bench/data/wiki-Vote.txt.gz' WITH (FORMAT text, DELIMITER E'\x01')
+DROP TABLE IF EXISTS bench.wiki_vote;
+CREATE TABLE bench.wiki_vote AS
+  SELECT split_part(line, E'\t', 1)::bigint AS source, split_part(line, E'\t', 2)::bigint AS target
+  FROM _wiki WHERE line !~ '^#';
+VACUUM ANALYZE bench.wiki_vote;
+INSERT INTO bench.result
+SELECT 'influence_maximization', '103689 edges (wiki-Vote), k = 10, 1000 simulations',
+       bench.time_ms($$SELECT count(*) FROM scrm.influence_maximization('SELECT source, target FROM bench.wiki_vote', 10)$$, 3),
+       bench.time_ms('SELECT sum(source) + sum(target) FROM bench.wiki_vote'),
+       'serial scan sum(source)+sum(target)', '(time reported)';
+
 -- BG/NBD fit on CDNOW x100 (235,700 rows) against scipy's L-BFGS-B on the
 -- same rows (analytic gradient, arrays already in memory), same run
 CREATE TABLE IF NOT EXISTS bench.cdnow (id integer, x integer, tx float8, t float8);

@@ -4,24 +4,19 @@ in memory.  Prints the median wall time of the PageRank call in milliseconds.
 
 usage: igraph_pagerank.py EDGEFILE.gz [repeats]
 """
-import gzip
 import statistics
 import sys
 import time
 
 import igraph as ig
 
+from edgelist import read_edges
+
 
 def main():
     path = sys.argv[1]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
-    edges = []
-    with gzip.open(path, "rt") as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            u, v = line.split()
-            edges.append((int(u), int(v)))
+    edges = read_edges(path)
     g = ig.Graph(edges=edges, directed=True)
     times = []
     for _ in range(repeats):

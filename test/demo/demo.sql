@@ -77,3 +77,44 @@ GROUP BY size ORDER BY size DESC;
 SELECT count(*) AS isolated_customers
 FROM crm.customers c
 WHERE NOT EXISTS (SELECT 1 FROM crm.relationships r WHERE c.customer IN (r.source, r.target));
+
+\echo
+\echo '== Communities: Leiden over the relationship graph (weighted by strength) =='
+CREATE TEMP TABLE demo_communities AS
+  SELECT * FROM scrm.communities('SELECT source, target, strength AS weight FROM crm.relationships', 'leiden');
+SELECT count(DISTINCT community) AS communities,
+       round(scrm.modularity('SELECT source, target, strength AS weight FROM crm.relationships',
+                             'SELECT node, community FROM demo_communities')::numeric, 4) AS modularity,
+       round(scrm.modularity('SELECT source, target, strength AS weight FROM crm.relationships',
+                             'SELECT customer AS node, community FROM crm.planted_communities')::numeric, 4)
+         AS modularity_of_planted_communities
+FROM demo_communities;
+\echo '   the largest communities, with what their members spent and their 12-month CLV'
+SELECT d.community, count(*) AS members,
+       round(sum(coalesce(p.spent, 0)), 2) AS spent_so_far,
+       round(sum(scrm.clv(m.bgnbd, m.gammagamma, (r.s).frequency, (r.s).recency, (r.s).age,
+                          (r.s).monetary))::numeric, 2) AS clv_12_months,
+       mode() WITHIN GROUP (ORDER BY c.city) AS main_city
+FROM demo_communities d
+JOIN crm.customers c ON c.customer = d.node
+JOIN demo_rfm r ON r.customer = d.node
+LEFT JOIN (SELECT customer, sum(amount) AS spent FROM crm.purchases GROUP BY customer) p ON p.customer = d.node,
+     demo_models m
+GROUP BY d.community
+ORDER BY members DESC, clv_12_months DESC
+LIMIT 8;
+
+\echo
+\echo '== Campaign seeds: five customers whose word reaches furthest =='
+\echo '   (CELF over the Independent Cascade, a tie u -> v activating v with'
+\echo '    probability strength / total strength into v; 1,000 simulations)'
+SELECT s.rank, s.node AS customer, c.name, c.city, round(s.marginal_gain::numeric, 2) AS extra_reach,
+       round(s.spread::numeric, 2) AS expected_reach
+FROM scrm.influence_maximization('SELECT source, target, strength AS weight FROM crm.relationships', 5) s
+JOIN crm.customers c ON c.customer = s.node
+ORDER BY s.rank;
+\echo '   for comparison, the expected reach of the five most central customers above (PageRank):'
+SELECT round(scrm.influence_spread('SELECT source, target, strength AS weight FROM crm.relationships',
+         (SELECT array_agg(node) FROM (SELECT node FROM scrm.pagerank('SELECT source, target, strength AS weight FROM crm.relationships',
+                                                                      directed => false)
+                                       ORDER BY score DESC, node LIMIT 5) t))::numeric, 2) AS expected_reach_top5_pagerank;
