@@ -51,3 +51,11 @@ SELECT customer, round(scrm.clv(purchases, spend, (s).frequency, (s).recency, (s
                                 (s).monetary)::numeric, 2) AS clv
 FROM summary, models ORDER BY clv DESC, customer LIMIT 3;
 DROP TABLE orders, summary, models;
+
+SELECT node, round(influence_value::numeric, 2) AS influence_value, retained_share
+FROM scrm.influence_value('SELECT * FROM (VALUES (1, 2), (2, 1)) e(source, target)',
+                          'SELECT * FROM (VALUES (1, 100), (2, 300)) v(node, value)')
+ORDER BY node;
+SELECT scrm.social_value(100, 30, 40, valence => 0.5) AS total,   -- 150: 30 + 0.5 * 40
+       scrm.social_value(100, 900, 0) AS capped,                   -- 150: at most +50%
+       scrm.service_tier(150, 120, 200) AS tier;                   -- excellent

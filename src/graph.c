@@ -46,6 +46,7 @@ typedef struct LoadState
 	Graph	   *g;
 	ScrmColumn *cols;
 	bool		weighted;
+	bool		strength;		/* GRAPH_STRENGTH: weights in [0, 1], noisy-OR */
 	int64		m;
 	int64		cap;
 	int64	   *sid;
@@ -158,6 +159,17 @@ load_edge(void *arg, Datum *values, bool *isnull)
 
 	if (st->weighted && st->cols[2].attnum != 0)
 		w = check_weight(isnull[2], values[2], s, t);
+	if (st->strength)
+	{
+		if (w > 1.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("edge strength must be between 0 and 1"),
+					 errdetail("Edge (%lld, %lld) has weight %g.",
+							   (long long) s, (long long) t, w)));
+		/* -ln(1 - s): adding these is the noisy-OR 1 - prod(1 - s_k) */
+		w = -log1p(-w);
+	}
 
 	rows_reserve(st);
 	st->sid[st->m] = s;
@@ -314,6 +326,8 @@ renumber(LoadState *st)
 		ScrmFree(b, map.slots, map.mask + 1, sizeof(IdSlot));
 }
 
+static void strength_back(Graph *g, GraphCSR *csr);
+
 /*
  * Read a graph from edges_query (columns source, target and, with
  * GRAPH_WEIGHTED, an optional weight) and build the CSRs named in flags.
@@ -336,11 +350,39 @@ GraphLoad(const char *edges_query, bool directed, int flags)
 	st.g = g;
 	st.cols = cols;
 	st.weighted = (flags & GRAPH_WEIGHTED) != 0;
+	st.strength = (flags & GRAPH_STRENGTH) != 0;
+	Assert(!st.strength || !(flags & GRAPH_KEEP_EDGES));
 	ScrmReadQuery(edges_query, "edges", cols, st.weighted ? 3 : 2,
 				  load_edge, &st, &st.rows_estimate);
 	renumber(&st);
 	GraphBuildCSR(g, flags);
+	if (st.strength)
+	{
+		strength_back(g, &g->out);
+		if (g->in.off && g->in.off != g->out.off)
+			strength_back(g, &g->in);
+	}
 	return g;
+}
+
+/* Turn merged -ln(1 - s) sums back into strengths 1 - prod(1 - s_k) */
+static void
+strength_back(Graph *g, GraphCSR *csr)
+{
+	int64		m = csr->off ? csr->off[g->n] : 0;
+	int64		i;
+
+	if (csr->off == NULL)
+		return;
+	if (csr->w == NULL)
+	{
+		/* every transformed weight was exactly 1 */
+		csr->w = ScrmAlloc(&g->budget, Max(m, 1), sizeof(double));
+		for (i = 0; i < m; i++)
+			csr->w[i] = 1.0;
+	}
+	for (i = 0; i < m; i++)
+		csr->w[i] = -expm1(-csr->w[i]);
 }
 
 /* Release every array of the graph */

@@ -53,6 +53,8 @@ typedef struct Graph
 #define GRAPH_BUILD_OUT		0x02
 #define GRAPH_BUILD_IN		0x04
 #define GRAPH_KEEP_EDGES	0x08	/* keep the raw edge list */
+#define GRAPH_STRENGTH		0x10	/* weights are strengths in [0, 1] (default 1);
+									 * duplicates merge by noisy-OR */
 
 /* graph.c */
 extern Graph *GraphLoad(const char *edges_query, bool directed, int flags);

@@ -139,3 +139,18 @@ INSERT INTO fixture.community_graph VALUES
   ('email', 'SELECT source, target FROM fixture.email', 'SELECT node, community FROM fixture.email_dept'),
   ('facebook', 'SELECT source, target FROM fixture.facebook', NULL),
   ('planted', 'SELECT source, target, weight FROM fixture.planted', 'SELECT node, community FROM fixture.planted_blocks');
+
+-- Social value (test/refs/make_social_refs.py, numpy): a strength graph with
+-- duplicates and self-loops, customer values, and the exact credit walk and
+-- churn impact at two parameter sets each
+CREATE TABLE fixture.social_edges (source bigint, target bigint, weight float8);
+\copy fixture.social_edges FROM 'sql/data/ref/social_edges.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE fixture.social_values (node bigint, value float8, p_churn float8);
+\copy fixture.social_values FROM 'sql/data/ref/social_values.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE fixture.ref_influence (autonomy float8, hop_continuation float8, node bigint,
+                                    influence_value float8, retained_share float8);
+\copy fixture.ref_influence FROM 'sql/data/ref/social_influence.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE fixture.ref_churn (contagion float8, half_life float8, horizon float8, node bigint,
+                                own_value float8, contagion_loss float8, loss_if_churned float8,
+                                value_at_risk float8);
+\copy fixture.ref_churn FROM 'sql/data/ref/social_churn.csv' WITH (FORMAT csv, HEADER)

@@ -50,6 +50,22 @@ SELECT 'pagerank', m || ' edges',
        'serial scan sum(source)+sum(target)+sum(weight)', target
 FROM (VALUES ('g1m', 1000000, NULL), ('g3m', 3000000, '<= 2.5')) v(t, m, target);
 
+-- influence value and churn impact on the 3M-edge graph (weights in [0, 1)
+-- are the strengths), customer values and churn probabilities for all nodes
+DROP TABLE IF EXISTS bench.values300k;
+CREATE TABLE bench.values300k AS
+  SELECT n AS node, (abs(hashint4(n)) % 100000) / 100.0 AS value, (abs(hashint4(n + 7)) % 1000) / 1000.0 AS p_churn
+  FROM generate_series(0, 300000) n;
+VACUUM ANALYZE bench.values300k;
+SELECT sum(node) + sum(value) + sum(p_churn) AS warm FROM bench.values300k \gset
+INSERT INTO bench.result
+SELECT f, '3000000 edges, 300001 customers',
+       bench.time_ms(format($q$SELECT count(*) FROM scrm.%s('SELECT source, target, weight FROM bench.g3m', %L)$q$, f, v), 3),
+       bench.time_ms('SELECT (SELECT sum(source) + sum(target) + sum(weight) FROM bench.g3m) + (SELECT sum(node) + sum(value) + sum(p_churn) FROM bench.values300k)', 3),
+       'serial scan of both inputs', '<= 4'
+FROM (VALUES ('influence_value', 'SELECT node, value FROM bench.values300k'),
+             ('churn_impact', 'SELECT node, value, p_churn FROM bench.values300k')) t(f, v);
+
 -- soc-Epinions1 (508,837 edges) from a table, tolerance 1e-10, against igraph
 -- PRPACK with the graph already in memory (same run)
 CREATE TEMP TABLE _lines (line text);
