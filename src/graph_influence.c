@@ -197,6 +197,13 @@ cascade_load(Cascade *cc, const char *edges, const CascadeArgs *a)
 		ScrmFree(b, instr, Max(g->n, 1), sizeof(double));
 }
 
+/* Is bit v set in a bitset? */
+static inline bool
+bit_is_set(const uint64 *bits, int32 v)
+{
+	return (bits[v >> 6] >> (v & 63)) & 1;
+}
+
 /*
  * Breadth-first search in world wkey from the nodes already queued
  * (queue[0..n), marked with the current stamp), skipping nodes set in
@@ -223,7 +230,7 @@ bfs(Cascade *cc, uint64 wkey, int32 n, uint64 *covered, bool set_covered)
 
 			if (cc->mark[x] == cc->stamp)
 				continue;
-			if (covered && (covered[x >> 6] >> (x & 63)) & 1)
+			if (covered && bit_is_set(covered, x))
 				continue;
 			if (!arc_live(cc, wkey, e))
 				continue;
@@ -243,6 +250,16 @@ next_stamp(Cascade *cc)
 		memset(cc->mark, 0, sizeof(uint32) * Max(cc->g->n, 1));
 		cc->stamp = 1;
 	}
+}
+
+/* bfs() in world r from the single node v */
+static int32
+bfs_from(Cascade *cc, int32 v, int32 r, uint64 *covered, bool set_covered)
+{
+	next_stamp(cc);
+	cc->queue[0] = v;
+	cc->mark[v] = cc->stamp;
+	return bfs(cc, world_key(cc, r), 1, covered, set_covered);
 }
 
 /*
@@ -374,12 +391,9 @@ celf_gain(Cascade *cc, int32 v, uint64 *covered, Size words)
 		uint64	   *cov = covered ? covered + words * r : NULL;
 
 		CHECK_FOR_INTERRUPTS();
-		if (cov && (cov[v >> 6] >> (v & 63)) & 1)
+		if (cov && bit_is_set(cov, v))
 			continue;
-		next_stamp(cc);
-		cc->queue[0] = v;
-		cc->mark[v] = cc->stamp;
-		gain += bfs(cc, world_key(cc, r), 1, cov, false);
+		gain += bfs_from(cc, v, r, cov, false);
 	}
 	return gain;
 }
@@ -480,12 +494,8 @@ scrm_influence_maximization(PG_FUNCTION_ARGS)
 			uint64	   *cov = covered + words * r;
 
 			CHECK_FOR_INTERRUPTS();
-			if ((cov[top.node >> 6] >> (top.node & 63)) & 1)
-				continue;
-			next_stamp(&cc);
-			cc.queue[0] = top.node;
-			cc.mark[top.node] = cc.stamp;
-			bfs(&cc, world_key(&cc, r), 1, cov, true);
+			if (!bit_is_set(cov, top.node))
+				bfs_from(&cc, top.node, r, cov, true);
 		}
 		spread += top.gain;
 		values[0] = Int32GetDatum(round + 1);

@@ -54,6 +54,16 @@ typedef struct ValueState
 } ValueState;
 
 static void
+duplicate_customer(int64 id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("customer %lld appears more than once in the customer_value query",
+					(long long) id),
+			 errhint("Give each customer exactly one row.")));
+}
+
+static void
 load_value(void *arg, Datum *values, bool *isnull)
 {
 	ValueState *st = (ValueState *) arg;
@@ -92,7 +102,7 @@ load_value(void *arg, Datum *values, bool *isnull)
 	if (v >= 0)
 	{
 		if (st->seen[v])
-			goto duplicate;
+			duplicate_customer(id);
 		st->seen[v] = true;
 		st->value[v] = value;
 		if (st->with_churn)
@@ -112,14 +122,6 @@ load_value(void *arg, Datum *values, bool *isnull)
 	st->out_value[st->nout] = value;
 	st->out_p[st->nout] = p;
 	st->nout++;
-	return;
-
-duplicate:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("customer %lld appears more than once in the customer_value query",
-					(long long) id),
-			 errhint("Give each customer exactly one row.")));
 }
 
 static int
@@ -168,11 +170,7 @@ load_social_graph(const char *edges, const char *values_query, bool with_churn,
 		qsort(sorted, st->nout, sizeof(int64), cmp_int64);
 		for (i = 1; i < st->nout; i++)
 			if (sorted[i] == sorted[i - 1])
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("customer %lld appears more than once in the customer_value query",
-								(long long) sorted[i]),
-						 errhint("Give each customer exactly one row.")));
+				duplicate_customer(sorted[i]);
 		ScrmFree(&g->budget, sorted, st->nout, sizeof(int64));
 	}
 	return g;
@@ -222,6 +220,23 @@ incoming_strength(Graph *g)
 	return S;
 }
 
+/* mz = M z, with coef[e] = M_uv for arc e = u -> v */
+static void
+apply_m(const Graph *g, const double *coef, const double *z, double *mz)
+{
+	int32		u;
+	int64		e;
+
+	for (u = 0; u < g->n; u++)
+	{
+		double		acc = 0.0;
+
+		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
+			acc += coef[e] * z[g->out.adj[e]];
+		mz[u] = acc;
+	}
+}
+
 static double
 positive_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
@@ -259,6 +274,7 @@ scrm_influence_value(PG_FUNCTION_ARGS)
 	Graph	   *g;
 	double	   *S,
 			   *q,
+			   *coef,
 			   *vplus,
 			   *z,
 			   *mz;
@@ -292,20 +308,17 @@ scrm_influence_value(PG_FUNCTION_ARGS)
 		z[u] = vplus[u];
 		vnorm += vplus[u];
 	}
+	/* M_uv per arc, computed once (0 for self-loops) */
+	coef = ScrmAlloc(&g->budget, Max(g->m, 1), sizeof(double));
+	for (u = 0; u < n; u++)
+		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
+			coef[e] = arc_strength(g, u, e) * q[g->out.adj[e]];
 
 	/* z = V+ + M z: the column sums of M are < beta, so this contracts */
 	for (iter = 0; iter < CIV_MAX_ITERATIONS && vnorm > 0.0; iter++)
 	{
-
 		CHECK_FOR_INTERRUPTS();
-		for (u = 0; u < n; u++)
-		{
-			double		acc = 0.0;
-
-			for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
-				acc += arc_strength(g, u, e) * q[g->out.adj[e]] * z[g->out.adj[e]];
-			mz[u] = acc;
-		}
+		apply_m(g, coef, z, mz);
 		diff = 0.0;
 		for (u = 0; u < n; u++)
 		{
@@ -325,14 +338,7 @@ scrm_influence_value(PG_FUNCTION_ARGS)
 						   diff / vnorm),
 				 errhint("A hop_continuation closer to 0 converges faster.")));
 	/* (M z) at the final z */
-	for (u = 0; u < n; u++)
-	{
-		double		acc = 0.0;
-
-		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
-			acc += arc_strength(g, u, e) * q[g->out.adj[e]] * z[g->out.adj[e]];
-		mz[u] = acc;
-	}
+	apply_m(g, coef, z, mz);
 
 	for (u = 0; u < n; u++)
 	{
@@ -345,13 +351,8 @@ scrm_influence_value(PG_FUNCTION_ARGS)
 		if ((u & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
-		{
-			int32		x = g->out.adj[e];
-			double		sux = arc_strength(g, u, e);
-
-			if (sux > 0.0)
-				c += sux * q[x] * find_strength(g, x, u) * q[u];
-		}
+			if (coef[e] > 0.0)
+				c += coef[e] * find_strength(g, g->out.adj[e], u) * q[u];
 		civ = rho * mz[u] - rho * vplus[u] * c / (1.0 - c);
 		values[0] = Int64GetDatum(g->ids[u]);
 		values[1] = Float8GetDatum(civ);
