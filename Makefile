@@ -18,7 +18,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
 
-REGRESS = setup input graph_basic pagerank community clv readme catalog
+REGRESS = setup input graph_basic pagerank community clv readme catalog advocacy
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src

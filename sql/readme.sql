@@ -59,3 +59,26 @@ ORDER BY node;
 SELECT scrm.social_value(100, 30, 40, valence => 0.5) AS total,   -- 150: 30 + 0.5 * 40
        scrm.social_value(100, 900, 0) AS capped,                   -- 150: at most +50%
        scrm.service_tier(150, 120, 200) AS tier;                   -- excellent
+
+SET timezone = 'UTC';
+CREATE TEMP TABLE interactions (customer bigint, kind text, occurred_at timestamptz,
+                                counterparty bigint, audience bigint);
+INSERT INTO interactions VALUES
+  (1, 'answer_accepted',    '2024-06-20', 11, NULL),
+  (1, 'helped_customer',    '2024-06-25', 12, NULL),
+  (1, 'referral_converted', '2024-06-28', 13, NULL),
+  (2, 'negative_mention',   '2024-06-01', NULL, 5000),
+  (2, 'complaint',          '2024-05-15', NULL, NULL),
+  (3, 'helped_customer',    '2024-06-29', 3, NULL);    -- helped themself: dropped
+SELECT customer, (a).advocate_score, (a).detractor_index, round((a).valence::numeric, 2) AS valence,
+       (a).label
+FROM (SELECT customer, scrm.advocacy(kind, occurred_at, '2024-06-30', counterparty, audience,
+                                     '180 days', customer, NULL) AS a
+      FROM interactions GROUP BY customer) s
+ORDER BY customer;
+
+SELECT node, referral_value, referred
+FROM scrm.referral_value(
+  'SELECT * FROM (VALUES (1, 2, 10.0), (3, 2, 10.0), (1, 4, 0)) r(referrer, referred, reward_cost)',
+  'SELECT * FROM (VALUES (2, 400), (4, 100)) v(node, value)')
+ORDER BY node;

@@ -53,14 +53,6 @@ typedef struct RfmState
 	RfmPurchase *p;
 } RfmState;
 
-/* Seconds in an interval, as extract(epoch from interval) counts them */
-static double
-interval_seconds(const Interval *iv)
-{
-	return iv->time / 1e6 + iv->day * (double) SECS_PER_DAY +
-		iv->month * (DAYS_PER_YEAR * SECS_PER_DAY / MONTHS_PER_YEAR);
-}
-
 /* Microseconds since 2000-01-01 00:00 of ts in the session time zone */
 static Timestamp
 local_time(TimestampTz ts)
@@ -130,7 +122,7 @@ scrm_rfm_trans(PG_FUNCTION_ARGS)
 				 errmsg("as_of and period of rfm must not be null")));
 	as_of = PG_GETARG_TIMESTAMPTZ(3);
 	if (PG_NARGS() > 4)
-		period = interval_seconds(PG_GETARG_INTERVAL_P(4));
+		period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(4));
 	if (!(period > 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -224,6 +224,14 @@ ScrmTextArg(FunctionCallInfo fcinfo, int argno, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* Seconds in an interval, as extract(epoch from interval) counts them */
+double
+ScrmIntervalSeconds(const Interval *iv)
+{
+	return iv->time / 1e6 + iv->day * (double) SECS_PER_DAY +
+		iv->month * (DAYS_PER_YEAR * SECS_PER_DAY / MONTHS_PER_YEAR);
+}
+
 /* Point buf at the bytes of a bytea, for pq_getmsg* reads (no copy) */
 void
 ScrmBytesReader(StringInfo buf, bytea *bytes)

@@ -9,6 +9,7 @@
 #ifndef SOCIAL_CRM_H
 #define SOCIAL_CRM_H
 
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 
@@ -46,6 +47,7 @@ extern void ScrmCheckFinite(const char *name, double value);
 extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 							   const char *name);
 extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
+extern double ScrmIntervalSeconds(const Interval *iv);
 extern void ScrmArgNotNull(FunctionCallInfo fcinfo, int argno,
 						   const char *name);
 

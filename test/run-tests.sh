@@ -17,5 +17,6 @@ pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 -- bash
   fi
   psql -q -X -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS pgtap" postgres >/dev/null || status=1
   pg_prove -d postgres test/*.pg || status=1
+  bash test/dump-test.sh || status=1
   exit $status
 '

@@ -1,0 +1,352 @@
+/*-------------------------------------------------------------------------
+ *
+ * social_referral.c
+ *	  scrm.referral_value: customer referral value (CRV) after Kumar,
+ *	  Petersen & Leone (2007, 2010), SOCIAL.md §1.
+ *
+ * For each referral i -> j (i != j) of a referred customer j:
+ *
+ *	  kappa_j = incrementality of j if given, else the parameter
+ *	  attributed_j = kappa_j * value_j + (1 - kappa_j) * acquisition_saving
+ *	  CRV_i = sum_j attributed_j / (number of referrers of j) - rewards_i
+ *
+ * Credit is split among j's referrers and never double counted, so
+ * sum_i CRV_i = sum_j attributed_j - all rewards.  SOCIAL.md writes the
+ * reward inside the split term; a referrer is charged the rewards they were
+ * paid in full instead, which is what keeps that invariant exact when a
+ * customer has several referrers.  Duplicate (referrer, referred) rows are
+ * one referral whose rewards add up; incrementality is a property of the
+ * referred customer, so rows of one customer must agree on it.  Single
+ * level: j's own referrals credit j, not i.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+
+#include "input.h"
+#include "social_crm.h"
+
+PG_FUNCTION_INFO_V1(scrm_referral_value);
+
+typedef struct Referral
+{
+	int64		referrer;
+	int64		referred;
+	double		reward;
+	double		kappa;			/* NaN when not given */
+} Referral;
+
+typedef struct CustomerValue
+{
+	int64		id;
+	double		value;
+} CustomerValue;
+
+typedef struct ReferralLoad
+{
+	ScrmBudget *budget;
+	ScrmColumn *cols;
+	Referral   *ref;
+	int64		nref;
+	int64		refcap;
+	CustomerValue *val;
+	int64		nval;
+	int64		valcap;
+} ReferralLoad;
+
+static void
+grow(ScrmBudget *budget, void **array, int64 *cap, int64 n, Size size)
+{
+	if (n == *cap)
+	{
+		int64		newcap = Max(1024, *cap * 2);
+
+		*array = ScrmRealloc(budget, *array, *cap, newcap, size);
+		*cap = newcap;
+	}
+}
+
+static void
+load_referral(void *arg, Datum *values, bool *isnull)
+{
+	ReferralLoad *st = (ReferralLoad *) arg;
+	Referral	r;
+
+	r.referrer = ScrmRowId(values, isnull, st->cols, 0, "referrals");
+	r.referred = ScrmRowId(values, isnull, st->cols, 1, "referrals");
+	r.reward = isnull[2] ? 0.0 : DatumGetFloat8(values[2]);
+	r.kappa = isnull[3] ? NAN : DatumGetFloat8(values[3]);
+	if (!(r.reward >= 0.0 && r.reward < INFINITY))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reward_cost must be a finite number, zero or more"),
+				 errdetail("The referral %lld -> %lld has reward_cost %g.",
+						   (long long) r.referrer, (long long) r.referred, r.reward)));
+	if (!isnull[3] && !(r.kappa >= 0.0 && r.kappa <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("incrementality must be between 0 and 1"),
+				 errdetail("The referral %lld -> %lld has incrementality %g.",
+						   (long long) r.referrer, (long long) r.referred, r.kappa)));
+	if (r.referrer == r.referred)
+		return;					/* self-referrals are dropped */
+	grow(st->budget, (void **) &st->ref, &st->refcap, st->nref, sizeof(Referral));
+	st->ref[st->nref++] = r;
+}
+
+static void
+load_customer_value(void *arg, Datum *values, bool *isnull)
+{
+	ReferralLoad *st = (ReferralLoad *) arg;
+	CustomerValue v;
+
+	v.id = ScrmRowId(values, isnull, st->cols, 0, "customer_value");
+	if (isnull[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customer_value query returned a null value"),
+				 errdetail("Customer %lld has a null value.", (long long) v.id),
+				 errhint("Use coalesce(value, 0) AS value to count it as worth nothing.")));
+	v.value = DatumGetFloat8(values[1]);
+	if (!isfinite(v.value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("customer value must be a finite number"),
+				 errdetail("Customer %lld has value %g.", (long long) v.id, v.value)));
+	grow(st->budget, (void **) &st->val, &st->valcap, st->nval, sizeof(CustomerValue));
+	st->val[st->nval++] = v;
+}
+
+static void
+conflicting_kappa(int64 referred, double a, double b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("conflicting incrementality for referred customer %lld",
+					(long long) referred),
+			 errdetail("Rows give %g and %g.", a, b),
+			 errhint("Incrementality belongs to the referred customer: give it once, or the same on every row.")));
+}
+
+/* referrals by referred, then referrer */
+static int
+referral_cmp(const void *pa, const void *pb)
+{
+	const Referral *a = (const Referral *) pa;
+	const Referral *b = (const Referral *) pb;
+
+	if (a->referred != b->referred)
+		return a->referred < b->referred ? -1 : 1;
+	if (a->referrer != b->referrer)
+		return a->referrer < b->referrer ? -1 : 1;
+	return 0;
+}
+
+static int
+value_cmp(const void *pa, const void *pb)
+{
+	int64		a = ((const CustomerValue *) pa)->id;
+	int64		b = ((const CustomerValue *) pb)->id;
+
+	return (a > b) - (a < b);
+}
+
+static int
+id_cmp(const void *pa, const void *pb)
+{
+	int64		a = *(const int64 *) pa,
+				b = *(const int64 *) pb;
+
+	return (a > b) - (a < b);
+}
+
+/* index of id in the sorted ids[0..n), which must hold it */
+static int64
+id_index(const int64 *ids, int64 n, int64 id)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* value of customer id (0 without a row) */
+static double
+value_of(const CustomerValue *val, int64 n, int64 id)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (val[mid].id == id)
+			return val[mid].value;
+		if (val[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return 0.0;
+}
+
+/*
+ * scrm.referral_value(referrals, customer_value, incrementality,
+ *					   acquisition_saving)
+ *	 RETURNS TABLE (node, referral_value, referred)
+ */
+Datum
+scrm_referral_value(PG_FUNCTION_ARGS)
+{
+	const char *referrals = ScrmTextArg(fcinfo, 0, "referrals");
+	const char *values_query = ScrmTextArg(fcinfo, 1, "customer_value");
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmColumn	refcols[4] = {
+		{"referrer", SCRM_COL_ID, true},
+		{"referred", SCRM_COL_ID, true},
+		{"reward_cost", SCRM_COL_FLOAT, false},
+		{"incrementality", SCRM_COL_FLOAT, false},
+	};
+	ScrmColumn	valcols[2] = {
+		{"node", SCRM_COL_ID, true},
+		{"value", SCRM_COL_FLOAT, true},
+	};
+	ScrmBudget	budget;
+	ReferralLoad st;
+	double		kappa0,
+				saving;
+	Referral   *ref;
+	int64	   *ids;
+	double	   *crv;
+	int32	   *count;
+	int64		nref,
+				nids = 0,
+				i,
+				j,
+				start;
+
+	ScrmArgNotNull(fcinfo, 2, "incrementality");
+	ScrmArgNotNull(fcinfo, 3, "acquisition_saving");
+	kappa0 = PG_GETARG_FLOAT8(2);
+	saving = PG_GETARG_FLOAT8(3);
+	ScrmCheckProbability("incrementality", kappa0);
+	ScrmCheckFinite("acquisition_saving", saving);
+	InitMaterializedSRF(fcinfo, 0);
+
+	ScrmBudgetInit(&budget, "referral");
+	memset(&st, 0, sizeof(st));
+	st.budget = &budget;
+	st.cols = refcols;
+	ScrmReadQuery(referrals, "referrals", refcols, 4, load_referral, &st, NULL);
+	st.cols = valcols;
+	ScrmReadQuery(values_query, "customer_value", valcols, 2,
+				  load_customer_value, &st, NULL);
+	st.cols = NULL;
+
+	if (st.nval > 1)
+		qsort(st.val, st.nval, sizeof(CustomerValue), value_cmp);
+	for (i = 1; i < st.nval; i++)
+		if (st.val[i].id == st.val[i - 1].id)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("customer %lld appears more than once in the customer_value query",
+							(long long) st.val[i].id),
+					 errhint("Give each customer exactly one row.")));
+
+	/* merge duplicate referrals: one referral, rewards added */
+	ref = st.ref;
+	if (st.nref > 1)
+		qsort(ref, st.nref, sizeof(Referral), referral_cmp);
+	nref = 0;
+	for (i = 0; i < st.nref; i++)
+	{
+		if (nref > 0 && ref[nref - 1].referred == ref[i].referred &&
+			ref[nref - 1].referrer == ref[i].referrer)
+		{
+			ref[nref - 1].reward += ref[i].reward;
+			if (isnan(ref[nref - 1].kappa))
+				ref[nref - 1].kappa = ref[i].kappa;
+			else if (!isnan(ref[i].kappa) && ref[i].kappa != ref[nref - 1].kappa)
+				conflicting_kappa(ref[i].referred, ref[nref - 1].kappa, ref[i].kappa);
+			continue;
+		}
+		ref[nref++] = ref[i];
+	}
+
+	/* every customer seen: referrers, referred, valued */
+	ids = ScrmAlloc(&budget, Max(2 * nref + st.nval, 1), sizeof(int64));
+	for (i = 0; i < nref; i++)
+	{
+		ids[nids++] = ref[i].referrer;
+		ids[nids++] = ref[i].referred;
+	}
+	for (i = 0; i < st.nval; i++)
+		ids[nids++] = st.val[i].id;
+	if (nids > 1)
+		qsort(ids, nids, sizeof(int64), id_cmp);
+	j = 0;
+	for (i = 0; i < nids; i++)
+		if (j == 0 || ids[i] != ids[j - 1])
+			ids[j++] = ids[i];
+	nids = j;
+	crv = ScrmAlloc0(&budget, Max(nids, 1), sizeof(double));
+	count = ScrmAlloc0(&budget, Max(nids, 1), sizeof(int32));
+
+	/* per referred customer j: kappa_j, attributed value, split credit */
+	for (start = 0; start < nref; start = j)
+	{
+		double		kappa = NAN,
+					attributed;
+		int64		referrers;
+
+		CHECK_FOR_INTERRUPTS();
+		for (j = start; j < nref && ref[j].referred == ref[start].referred; j++)
+		{
+			if (isnan(kappa))
+				kappa = ref[j].kappa;
+			else if (!isnan(ref[j].kappa) && ref[j].kappa != kappa)
+				conflicting_kappa(ref[j].referred, kappa, ref[j].kappa);
+		}
+		if (isnan(kappa))
+			kappa = kappa0;
+		referrers = j - start;
+		attributed = kappa * value_of(st.val, st.nval, ref[start].referred) +
+			(1.0 - kappa) * saving;
+		for (i = start; i < j; i++)
+		{
+			int64		k = id_index(ids, nids, ref[i].referrer);
+
+			crv[k] += attributed / (double) referrers - ref[i].reward;
+			count[k]++;
+		}
+	}
+
+	for (i = 0; i < nids; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = Int64GetDatum(ids[i]);
+		values[1] = Float8GetDatum(crv[i]);
+		values[2] = Int32GetDatum(count[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ScrmBudgetRelease(&budget);
+	PG_RETURN_NULL();
+}
