@@ -46,7 +46,7 @@ typedef struct LoadState
 	Graph	   *g;
 	ScrmColumn *cols;
 	bool		weighted;
-	bool		strength;		/* GRAPH_STRENGTH: weights in [0, 1], noisy-OR */
+	bool		strength;		/* GRAPH_STRENGTH: weights in [0, 1] */
 	int64		m;
 	int64		cap;
 	int64	   *sid;
@@ -167,8 +167,6 @@ load_edge(void *arg, Datum *values, bool *isnull)
 					 errmsg("edge strength must be between 0 and 1"),
 					 errdetail("Edge (%lld, %lld) has weight %g.",
 							   (long long) s, (long long) t, w)));
-		/* -ln(1 - s): adding these is the noisy-OR 1 - prod(1 - s_k) */
-		w = -log1p(-w);
 	}
 
 	rows_reserve(st);
@@ -326,8 +324,6 @@ renumber(LoadState *st)
 		ScrmFree(b, map.slots, map.mask + 1, sizeof(IdSlot));
 }
 
-static void strength_back(Graph *g, GraphCSR *csr);
-
 /*
  * Read a graph from edges_query (columns source, target and, with
  * GRAPH_WEIGHTED, an optional weight) and build the CSRs named in flags.
@@ -351,38 +347,11 @@ GraphLoad(const char *edges_query, bool directed, int flags)
 	st.cols = cols;
 	st.weighted = (flags & GRAPH_WEIGHTED) != 0;
 	st.strength = (flags & GRAPH_STRENGTH) != 0;
-	Assert(!st.strength || !(flags & GRAPH_KEEP_EDGES));
 	ScrmReadQuery(edges_query, "edges", cols, st.weighted ? 3 : 2,
 				  load_edge, &st, &st.rows_estimate);
 	renumber(&st);
 	GraphBuildCSR(g, flags);
-	if (st.strength)
-	{
-		strength_back(g, &g->out);
-		if (g->in.off && g->in.off != g->out.off)
-			strength_back(g, &g->in);
-	}
 	return g;
-}
-
-/* Turn merged -ln(1 - s) sums back into strengths 1 - prod(1 - s_k) */
-static void
-strength_back(Graph *g, GraphCSR *csr)
-{
-	int64		m = csr->off ? csr->off[g->n] : 0;
-	int64		i;
-
-	if (csr->off == NULL)
-		return;
-	if (csr->w == NULL)
-	{
-		/* every transformed weight was exactly 1 */
-		csr->w = ScrmAlloc(&g->budget, Max(m, 1), sizeof(double));
-		for (i = 0; i < m; i++)
-			csr->w[i] = 1.0;
-	}
-	for (i = 0; i < m; i++)
-		csr->w[i] = -expm1(-csr->w[i]);
 }
 
 /* Release every array of the graph */
@@ -400,6 +369,14 @@ GraphFindNode(const Graph *g, int64 id)
 	int32		lo = 0,
 				hi = g->n - 1;
 
+	/*
+	 * Serial ids: ids are ascending and distinct, so ids[k] = ids[0] + k
+	 * exactly when ids[0..k] has no gap, and that is checked in one probe.
+	 */
+	if (g->n > 0 && id >= g->ids[0] &&
+		(uint64) id - (uint64) g->ids[0] < (uint64) g->n &&
+		g->ids[id - g->ids[0]] == id)
+		return (int32) (id - g->ids[0]);
 	while (lo <= hi)
 	{
 		int32		mid = lo + (hi - lo) / 2;
@@ -430,13 +407,23 @@ typedef struct NbWeight
 #include "lib/sort_template.h"
 
 /*
+ * Weight of two merged duplicate arcs: the sum, or for strengths the
+ * noisy-OR 1 - (1 - a)(1 - b) = a + b (1 - a)
+ */
+static inline double
+merge_weights(double a, double b, bool noisy_or)
+{
+	return noisy_or ? a + b * (1.0 - a) : a + b;
+}
+
+/*
  * Sort row [lo, hi) of adj (and w) by neighbour, merge duplicate
- * neighbours by adding their weights, and write the result at dst <= lo.
- * Returns the number of distinct neighbours.
+ * neighbours (merge_weights), and write the result at dst <= lo.  Returns
+ * the number of distinct neighbours; tmp holds the merged row.
  */
 static int64
 sort_merge_row(int32 *adj, double *w, int64 lo, int64 hi, int64 dst,
-			   NbWeight *tmp)
+			   NbWeight *tmp, bool noisy_or)
 {
 	int64		len = hi - lo;
 	int64		i,
@@ -478,7 +465,7 @@ sort_merge_row(int32 *adj, double *w, int64 lo, int64 hi, int64 dst,
 	for (i = 0; i < len; i++)
 	{
 		if (out > 0 && tmp[i].nb == tmp[out - 1].nb)
-			tmp[out - 1].w += tmp[i].w;
+			tmp[out - 1].w = merge_weights(tmp[out - 1].w, tmp[i].w, noisy_or);
 		else
 			tmp[out++] = tmp[i];
 	}
@@ -497,10 +484,12 @@ sort_merge_row(int32 *adj, double *w, int64 lo, int64 hi, int64 dst,
  * non-loop edge in both directions (a self-loop once, as networkx's
  * adjacency does).  One counting-sort scatter places the arcs in their
  * rows; each row is then sorted by neighbour (so results do not depend on
- * input order) and duplicate arcs merged by adding weights.
+ * input order) and duplicate arcs merged by adding weights (noisy_or: by
+ * noisy-OR, for GRAPH_STRENGTH).
  */
 static void
-csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected)
+csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
+		  bool noisy_or)
 {
 	GraphEdges *e = &g->edges;
 	ScrmBudget *b = &g->budget;
@@ -566,13 +555,14 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected)
 
 		if ((v & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		len = sort_merge_row(csr->adj, csr->w, start, end, out, tmp);
-		if (len < end - start && csr->w == NULL)
+		len = sort_merge_row(csr->adj, csr->w, start, end, out, tmp, noisy_or);
+		if (len < end - start && csr->w == NULL && !noisy_or)
 		{
 			/*
 			 * First duplicate in an unweighted graph: from here on weights
 			 * are needed.  The row was written at out from tmp, which still
-			 * holds it merged, with its summed weights.
+			 * holds it merged, with its summed weights.  (Strengths of 1
+			 * merge to 1 and need none.)
 			 */
 			int64		k;
 
@@ -592,7 +582,8 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected)
 	if (merged)
 	{
 		csr->adj = ScrmRealloc(b, csr->adj, Max(m2, 1), Max(out, 1), sizeof(int32));
-		csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
+		if (csr->w)
+			csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
 	}
 	g->m = out;
 }
@@ -602,18 +593,19 @@ void
 GraphBuildCSR(Graph *g, int flags)
 {
 	GraphEdges *e = &g->edges;
+	bool		noisy_or = (flags & GRAPH_STRENGTH) != 0;
 
 	if (!g->directed && (flags & (GRAPH_BUILD_OUT | GRAPH_BUILD_IN)))
 	{
-		csr_build(g, &g->out, false, true);
+		csr_build(g, &g->out, false, true, noisy_or);
 		g->in = g->out;
 	}
 	else
 	{
 		if (flags & GRAPH_BUILD_OUT)
-			csr_build(g, &g->out, false, false);
+			csr_build(g, &g->out, false, false, noisy_or);
 		if (flags & GRAPH_BUILD_IN)
-			csr_build(g, &g->in, true, false);
+			csr_build(g, &g->in, true, false, noisy_or);
 	}
 	if (!(flags & GRAPH_KEEP_EDGES))
 	{
