@@ -12,10 +12,16 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTEN
 MODULE_big = social_crm
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is assembled from src/sql/*.sql in name order; released
-# upgrade scripts live in src/sql/updates/ and are never edited.
+# The install script is assembled from src/sql/*.sql in name order.  Released
+# versions are frozen in src/sql/updates/ and never edited: the install script
+# of 0.1.0 and, once a version is released, its upgrade script.  The upgrade
+# script to the version in development is assembled from the source files
+# added since the last release (test/upgrade-test.sh checks that updating
+# gives exactly the catalog of a fresh install).
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+UPGRADE_FROM = 0.1.0
+UPGRADE_SOURCES = src/sql/45_advocacy.sql src/sql/50_pipeline.sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
 
 REGRESS = setup input graph_basic pagerank community clv readme catalog advocacy
@@ -37,6 +43,9 @@ endif
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 	cat $(SQL_SOURCES) > $@
+
+$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: $(UPGRADE_SOURCES) $(EXTENSION).control
+	cat $(UPGRADE_SOURCES) > $@
 
 .PHONY: test demo bench deps
 deps:

@@ -82,3 +82,30 @@ FROM scrm.referral_value(
   'SELECT * FROM (VALUES (1, 2, 10.0), (3, 2, 10.0), (1, 4, 0)) r(referrer, referred, reward_cost)',
   'SELECT * FROM (VALUES (2, 400), (4, 100)) v(node, value)')
 ORDER BY node;
+
+-- the pipeline example runs on the demo CRM
+\set ECHO none
+\o /dev/null
+\i test/demo/crm.sql
+\o
+\set ECHO all
+SELECT scrm.configure(
+  customers     => 'SELECT customer, social_consent FROM crm.customers',
+  purchases     => 'SELECT customer, purchased_at, amount FROM crm.purchases',
+  relationships => 'SELECT source, target, kind, strength, last_interaction_at FROM crm.relationships',
+  interactions  => 'SELECT customer, kind, occurred_at, counterparty, audience, resolved FROM crm.interactions',
+  referrals     => 'SELECT referrer, referred, reward_cost, incrementality FROM crm.referrals',
+  surveys       => 'SELECT customer, score, answered_at FROM crm.surveys',
+  settings      => '{"as_of": "1998-07-01"}') IS NOT NULL AS configured;
+SET client_min_messages = warning;   -- silence the NOTICE of each step
+SELECT scrm.refresh()->'row_counts' AS row_counts;
+SELECT customer, round(monetary_value::numeric, 2) AS monetary, round(referral_value::numeric, 2) AS referral,
+       round(influence_value::numeric, 2) AS influence, advocate_label, round(total_value::numeric, 2) AS total, tier
+FROM scrm.customer_value
+ORDER BY total_value DESC, customer
+LIMIT 3;
+SELECT tier, count(*) AS customers FROM scrm.customer_value GROUP BY tier ORDER BY min(total_value) DESC;
+SELECT community, members, round(clout::numeric, 2) AS clout, advocates, detractors
+FROM scrm.community_clout ORDER BY clout DESC LIMIT 3;
+DROP SCHEMA crm CASCADE;
+RESET client_min_messages;

@@ -312,6 +312,27 @@ prepare_read_only(const char *query, const char *what)
 	return plan;
 }
 
+/*
+ * Push the error context naming the inner query, connect to SPI and plan
+ * the query (one read-only SELECT).  The caller pops errcb after
+ * SPI_finish.
+ */
+static SPIPlanPtr
+connect_and_prepare(const char *query, const char *what,
+					ReaderErrorArg *earg, ErrorContextCallback *errcb)
+{
+	earg->what = what;
+	earg->query = query;
+	errcb->callback = reader_error_context;
+	errcb->arg = earg;
+	errcb->previous = error_context_stack;
+	error_context_stack = errcb;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return prepare_read_only(query, what);
+}
+
 /* The planner's row estimate for a prepared single-SELECT plan */
 static double
 plan_rows_estimate(SPIPlanPtr plan)
@@ -367,16 +388,7 @@ ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
 	st.values = palloc0(sizeof(Datum) * Max(ncols, 1));
 	st.isnull = palloc0(sizeof(bool) * Max(ncols, 1));
 
-	earg.what = what;
-	earg.query = query;
-	errcb.callback = reader_error_context;
-	errcb.arg = &earg;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = prepare_read_only(query, what);
+	plan = connect_and_prepare(query, what, &earg, &errcb);
 	if (rows_estimate)
 		*rows_estimate = plan_rows_estimate(plan);
 
@@ -393,6 +405,31 @@ ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
 	MemoryContextDelete(st.row_cxt);
 	pfree(st.values);
 	pfree(st.isnull);
+}
+
+/*
+ * Plan query as the calling user and check its columns without running it:
+ * a missing or mistyped column fails here (42703/42804) as it would when
+ * read.  On return cols[i].attnum tells which optional columns exist.
+ */
+void
+ScrmCheckQuery(const char *query, const char *what, ScrmColumn *cols,
+			   int ncols)
+{
+	ReaderErrorArg earg;
+	ErrorContextCallback errcb;
+	SPIPlanPtr	plan;
+	CachedPlanSource *ps;
+
+	plan = connect_and_prepare(query, what, &earg, &errcb);
+	ps = (CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan));
+	if (ps->resultDesc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s query must return rows", what)));
+	resolve_columns(ps->resultDesc, what, cols, ncols);
+	SPI_finish();
+	error_context_stack = errcb.previous;
 }
 
 /* The id in column col of a row; NULL is an error (22004) */

@@ -45,6 +45,8 @@ extern void ScrmReadQuery(const char *query, const char *what,
 						  ScrmColumn *cols, int ncols,
 						  ScrmRowCallback callback, void *arg,
 						  double *rows_estimate);
+extern void ScrmCheckQuery(const char *query, const char *what,
+						   ScrmColumn *cols, int ncols);
 extern int64 ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols,
 					   int col, const char *what);
 

@@ -16,7 +16,11 @@ pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 -- bash
     [ -f regression.diffs ] && cat regression.diffs
   fi
   psql -q -X -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS pgtap" postgres >/dev/null || status=1
+  # the demo CRM (schema crm) for test/pipeline.pg
+  psql -q -X -v ON_ERROR_STOP=1 -f test/demo/crm.sql postgres >/dev/null || status=1
   pg_prove -d postgres test/*.pg || status=1
   bash test/dump-test.sh || status=1
+  bash test/concurrency-test.sh || status=1
+  bash test/upgrade-test.sh || status=1
   exit $status
 '

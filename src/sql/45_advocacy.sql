@@ -30,31 +30,27 @@ INSERT INTO scrm.advocacy_kind (kind, weight, description) VALUES
   ('survey', 1, 'survey answer: +1 for 9-10, 0 for 7-8, -1 for 0-6; only the latest within 365 days counts');
 
 -- pg_dump keeps every row.  On restore CREATE EXTENSION inserts the shipped
--- rows first; this trigger turns the dumped copy of a row into an update, so
--- edited weights come back instead of failing on the primary key.
-CREATE FUNCTION scrm._advocacy_kind_upsert()
+-- rows first; this trigger replaces a row whose key is inserted again, so the
+-- dumped (possibly edited) rows come back instead of failing on the key.
+CREATE FUNCTION scrm._replace_on_insert()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    UPDATE scrm.advocacy_kind
-       SET weight = NEW.weight, description = NEW.description
-     WHERE kind = NEW.kind;
-    IF FOUND THEN
-        RETURN NULL;
-    END IF;
+    EXECUTE format('DELETE FROM %I.%I WHERE %I = $1.%I',
+                   TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_ARGV[0], TG_ARGV[0]) USING NEW;
     RETURN NEW;
 END
 $$;
 
-COMMENT ON FUNCTION scrm._advocacy_kind_upsert() IS
-  'Internal: inserting an existing kind into scrm.advocacy_kind updates it (so pg_dump output restores '
-  'over the shipped defaults).';
+COMMENT ON FUNCTION scrm._replace_on_insert() IS
+  'Internal: inserting a row whose key (the trigger argument) exists replaces it, so pg_dump output '
+  'restores over the shipped defaults of a configuration table.';
 
-CREATE TRIGGER advocacy_kind_upsert
+CREATE TRIGGER advocacy_kind_replace
 BEFORE INSERT ON scrm.advocacy_kind
-FOR EACH ROW EXECUTE FUNCTION scrm._advocacy_kind_upsert();
+FOR EACH ROW EXECUTE FUNCTION scrm._replace_on_insert('kind');
 
 SELECT pg_catalog.pg_extension_config_dump('scrm.advocacy_kind', '');
 

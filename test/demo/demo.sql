@@ -1,10 +1,13 @@
--- What social_crm makes of the sample CRM (test/demo/crm.sql must be loaded).
+-- What social_crm makes of the sample CRM (test/demo/crm.sql must be loaded):
+-- configure the CRM's own tables once, refresh, read the views.
 \pset footer off
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS social_crm;
 
 \echo
-\echo '== The sample CRM =='
+\echo '== The sample CRM: real CDNOW purchases, a generated social layer =='
 SELECT (SELECT count(*) FROM crm.customers) AS customers,
+       (SELECT count(*) FROM crm.customers WHERE social_consent) AS social_consent,
        (SELECT count(*) FROM crm.purchases) AS purchases,
        (SELECT count(*) FROM crm.relationships) AS relationships,
        (SELECT count(*) FROM crm.interactions) AS interactions,
@@ -12,109 +15,105 @@ SELECT (SELECT count(*) FROM crm.customers) AS customers,
        (SELECT count(*) FROM crm.surveys) AS surveys;
 
 \echo
-\echo '== Value models fitted on the purchase log (as of 1998-06-30, weekly periods) =='
-CREATE TEMP TABLE demo_rfm AS
-  SELECT customer, scrm.rfm(purchased_at, amount, '1998-06-30') AS s
-  FROM crm.purchases GROUP BY customer;
-CREATE TEMP TABLE demo_models AS
-  SELECT scrm.bgnbd_fit(s) AS bgnbd, scrm.paretonbd_fit(s) AS paretonbd,
-         scrm.gammagamma_fit(s) AS gammagamma
-  FROM demo_rfm;
-SELECT 'BG/NBD' AS model, round((p->>'r')::numeric, 4) AS r, round((p->>'alpha')::numeric, 4) AS alpha,
-       round((p->>'a')::numeric, 4) AS "a / s", round((p->>'b')::numeric, 4) AS "b / beta",
-       round((p->>'log_likelihood')::numeric, 2) AS log_likelihood, p->'customers' AS customers,
-       p->'converged' AS converged
-FROM (SELECT scrm.params(bgnbd) AS p FROM demo_models) m
-UNION ALL
-SELECT 'Pareto/NBD', round((p->>'r')::numeric, 4), round((p->>'alpha')::numeric, 4),
-       round((p->>'s')::numeric, 4), round((p->>'beta')::numeric, 4),
-       round((p->>'log_likelihood')::numeric, 2), p->'customers', p->'converged'
-FROM (SELECT scrm.params(paretonbd) AS p FROM demo_models) m;
-SELECT 'Gamma-Gamma' AS model, round((p->>'p')::numeric, 4) AS p, round((p->>'q')::numeric, 4) AS q,
-       round((p->>'gamma')::numeric, 4) AS gamma, round((p->>'log_likelihood')::numeric, 2) AS log_likelihood,
-       p->'customers' AS repeat_buyers, p->'converged' AS converged
-FROM (SELECT scrm.params(gammagamma) AS p FROM demo_models) m;
+\echo '== scrm.configure: the CRM''s own tables, as of the end of the log =='
+SELECT key AS input, value AS columns_found FROM jsonb_each(scrm.configure(
+  customers     => 'SELECT customer, social_consent FROM crm.customers',
+  purchases     => 'SELECT customer, purchased_at, amount FROM crm.purchases',
+  relationships => 'SELECT source, target, kind, strength, last_interaction_at FROM crm.relationships',
+  interactions  => 'SELECT customer, kind, occurred_at, counterparty, audience, resolved FROM crm.interactions',
+  referrals     => 'SELECT referrer, referred, reward_cost, incrementality FROM crm.referrals',
+  surveys       => 'SELECT customer, score, answered_at FROM crm.surveys',
+  settings      => '{"as_of": "1998-07-01"}')->'inputs')
+ORDER BY array_position(ARRAY['customers', 'purchases', 'relationships', 'interactions', 'referrals', 'surveys'], key);
 
 \echo
-\echo '== Top customers by 12-month CLV (BG/NBD + Gamma-Gamma, 1% a month) =='
-SELECT r.customer, c.name, (r.s).frequency AS repeat_purchases,
-       round((r.s).recency::numeric, 1) AS recency_weeks, round((r.s).age::numeric, 1) AS age_weeks,
-       round(scrm.p_alive(m.bgnbd, (r.s).frequency, (r.s).recency, (r.s).age)::numeric, 3) AS p_alive,
-       round(scrm.expected_purchases(m.bgnbd, 52, (r.s).frequency, (r.s).recency, (r.s).age)::numeric, 2)
-         AS purchases_next_year,
-       round(scrm.expected_spend(m.gammagamma, (r.s).frequency, (r.s).monetary)::numeric, 2) AS spend_per_purchase,
-       round(scrm.clv(m.bgnbd, m.gammagamma, (r.s).frequency, (r.s).recency, (r.s).age,
-                      (r.s).monetary)::numeric, 2) AS clv
-FROM demo_rfm r JOIN crm.customers c USING (customer), demo_models m
-ORDER BY clv DESC, r.customer
+\echo '== scrm.refresh: the whole pipeline in one transaction (milliseconds per step) =='
+SELECT key AS step, value AS ms
+FROM jsonb_each((SELECT scrm.refresh()->'step_ms'))
+ORDER BY (SELECT array_position(ARRAY['customers', 'rfm', 'model fits', 'clv', 'graph', 'pagerank and communities',
+                                      'advocacy', 'referral and influence value', 'social adjustment and tiers',
+                                      'churn impact', 'write results'], key));
+
+\echo
+\echo '== Model fits (scrm.model_fit) =='
+SELECT model, fitted_params, round((params->>'log_likelihood')::numeric, 2) AS log_likelihood,
+       params->'customers' AS customers, params->'converged' AS converged
+FROM (SELECT model, params,
+             (SELECT string_agg(key || ' ' || round(value::text::numeric, 4), ', ' ORDER BY key)
+              FROM jsonb_each(params) WHERE key IN ('r', 'alpha', 'a', 'b', 'p', 'q', 'gamma')) AS fitted_params
+      FROM scrm.model_fit) f
+ORDER BY model;
+
+\echo
+\echo '== Top customers by total value, broken down (scrm.customer_value) =='
+SELECT v.customer, c.name, round(v.monetary_value::numeric, 2) AS monetary,
+       round(v.referral_value::numeric, 2) AS referral, round(v.influence_value::numeric, 2) AS influence,
+       v.advocate_label AS advocacy, round(v.social_adjustment::numeric, 2) AS adjustment,
+       round(v.total_value::numeric, 2) AS total, v.tier
+FROM scrm.customer_value v JOIN crm.customers c USING (customer)
+ORDER BY v.total_value DESC, v.customer
 LIMIT 10;
+\echo '   where social value moved a customer up a tier (it never moves one down under no_harm):'
+SELECT v.customer, c.name, round(v.monetary_value::numeric, 2) AS monetary,
+       round(v.social_adjustment::numeric, 2) AS adjustment, v.monetary_tier, v.tier
+FROM scrm.customer_value v JOIN crm.customers c USING (customer)
+WHERE v.tier <> v.monetary_tier
+ORDER BY v.social_adjustment DESC, v.customer
+LIMIT 5;
 
 \echo
-\echo '== Most central customers: PageRank over the relationship graph =='
-\echo '   (undirected, weighted by relationship strength)'
-SELECT p.node AS customer, c.name, c.city,
-       round((p.score * 1000)::numeric, 3) AS pagerank_permille,
-       round(d.in_degree::numeric, 2) AS weighted_degree,
-       (SELECT round(sum(amount), 2) FROM crm.purchases pu WHERE pu.customer = p.node) AS spent
-FROM scrm.pagerank('SELECT source, target, strength AS weight FROM crm.relationships',
-                   directed => false) p
-JOIN scrm.degree('SELECT source, target, strength AS weight FROM crm.relationships',
-                 directed => false) d USING (node)
-JOIN crm.customers c ON c.customer = p.node
-ORDER BY p.score DESC, p.node
-LIMIT 10;
+\echo '== Tier counts (percentiles of total value over alive customers: exceptional P95, excellent P80) =='
+SELECT tier, count(*) AS customers, count(*) FILTER (WHERE p_alive >= 0.5) AS alive,
+       count(*) FILTER (WHERE tier <> monetary_tier) AS raised_by_social_value,
+       round(sum(total_value)::numeric, 2) AS total_value
+FROM scrm.customer_value
+GROUP BY tier ORDER BY min(total_value) DESC;
 
 \echo
-\echo '== Connected components of the relationship graph, by size =='
-SELECT size AS customers_in_component, count(*) AS components
-FROM (SELECT component, count(*) AS size
-      FROM scrm.components('SELECT source, target FROM crm.relationships')
-      GROUP BY component) s
-GROUP BY size ORDER BY size DESC;
-
-\echo
-\echo '== Customers with no relationship at all (not in the graph) =='
-SELECT count(*) AS isolated_customers
-FROM crm.customers c
-WHERE NOT EXISTS (SELECT 1 FROM crm.relationships r WHERE c.customer IN (r.source, r.target));
-
-\echo
-\echo '== Communities: Leiden over the relationship graph (weighted by strength) =='
-CREATE TEMP TABLE demo_communities AS
-  SELECT * FROM scrm.communities('SELECT source, target, strength AS weight FROM crm.relationships', 'leiden');
-SELECT count(DISTINCT community) AS communities,
-       round(scrm.modularity('SELECT source, target, strength AS weight FROM crm.relationships',
-                             'SELECT node, community FROM demo_communities')::numeric, 4) AS modularity,
-       round(scrm.modularity('SELECT source, target, strength AS weight FROM crm.relationships',
-                             'SELECT customer AS node, community FROM crm.planted_communities')::numeric, 4)
-         AS modularity_of_planted_communities
-FROM demo_communities;
-\echo '   the largest communities, with what their members spent and their 12-month CLV'
-SELECT d.community, count(*) AS members,
-       round(sum(coalesce(p.spent, 0)), 2) AS spent_so_far,
-       round(sum(scrm.clv(m.bgnbd, m.gammagamma, (r.s).frequency, (r.s).recency, (r.s).age,
-                          (r.s).monetary))::numeric, 2) AS clv_12_months,
-       mode() WITHIN GROUP (ORDER BY c.city) AS main_city
-FROM demo_communities d
-JOIN crm.customers c ON c.customer = d.node
-JOIN demo_rfm r ON r.customer = d.node
-LEFT JOIN (SELECT customer, sum(amount) AS spent FROM crm.purchases GROUP BY customer) p ON p.customer = d.node,
-     demo_models m
-GROUP BY d.community
-ORDER BY members DESC, clv_12_months DESC
+\echo '== Communities by clout (scrm.community_clout) =='
+SELECT community, members, round(monetary_value::numeric, 2) AS monetary, round(total_value::numeric, 2) AS clout,
+       round(clout_index::numeric, 1) AS clout_index, advocates, detractors,
+       round(net_advocacy::numeric, 1) AS net_advocacy, round(internal_edge_share::numeric, 3) AS cohesion
+FROM scrm.community_clout
+ORDER BY clout DESC, community
 LIMIT 8;
 
 \echo
-\echo '== Campaign seeds: five customers whose word reaches furthest =='
-\echo '   (CELF over the Independent Cascade, a tie u -> v activating v with'
-\echo '    probability strength / total strength into v; 1,000 simulations)'
-SELECT s.rank, s.node AS customer, c.name, c.city, round(s.marginal_gain::numeric, 2) AS extra_reach,
+\echo '== Top advocates (scrm.top_advocates) =='
+SELECT a.customer, c.name, a.advocate_score, round(a.advocacy_points::numeric, 2) AS points,
+       round(a.referral_value::numeric, 2) AS referral_value, round(a.influence_value::numeric, 2) AS influence_value,
+       a.tier, a.community
+FROM scrm.top_advocates a JOIN crm.customers c USING (customer)
+LIMIT 10;
+
+\echo
+\echo '== Five seed customers for an advocacy campaign =='
+\echo '   (CELF over the Independent Cascade on the consenting customers'' ties, a tie u -> v'
+\echo '    activating v with probability strength / total strength into v; 1,000 simulations)'
+CREATE TEMP TABLE demo_ties AS
+  SELECT r.source, r.target, r.strength AS weight
+  FROM crm.relationships r
+  JOIN scrm.customer_value a ON a.customer = r.source AND a.social_consent
+  JOIN scrm.customer_value b ON b.customer = r.target AND b.social_consent;
+SELECT s.rank, s.node AS customer, c.name, v.advocate_label, round(s.marginal_gain::numeric, 2) AS extra_reach,
        round(s.spread::numeric, 2) AS expected_reach
-FROM scrm.influence_maximization('SELECT source, target, strength AS weight FROM crm.relationships', 5) s
+FROM scrm.influence_maximization('SELECT source, target, weight FROM demo_ties', 5) s
 JOIN crm.customers c ON c.customer = s.node
+JOIN scrm.customer_value v ON v.customer = s.node
 ORDER BY s.rank;
-\echo '   for comparison, the expected reach of the five most central customers above (PageRank):'
-SELECT round(scrm.influence_spread('SELECT source, target, strength AS weight FROM crm.relationships',
-         (SELECT array_agg(node) FROM (SELECT node FROM scrm.pagerank('SELECT source, target, strength AS weight FROM crm.relationships',
-                                                                      directed => false)
-                                       ORDER BY score DESC, node LIMIT 5) t))::numeric, 2) AS expected_reach_top5_pagerank;
+\echo '   for comparison, the expected reach of the five customers with the highest PageRank:'
+SELECT round(scrm.influence_spread('SELECT source, target, weight FROM demo_ties',
+         (SELECT array_agg(customer) FROM (SELECT customer FROM scrm.customer_value WHERE pagerank IS NOT NULL
+                                           ORDER BY pagerank DESC, customer LIMIT 5) t))::numeric, 2)
+       AS expected_reach_top5_pagerank;
+
+\echo
+\echo '== Customers whose loss would cost the most (own value + churn contagion, SOCIAL.md section 6) =='
+SELECT v.customer, c.name, round(v.monetary_value::numeric, 2) AS own_value,
+       round((v.loss_if_churned - v.monetary_value)::numeric, 2) AS contagion_loss,
+       round(v.loss_if_churned::numeric, 2) AS loss_if_churned, round(v.p_alive::numeric, 3) AS p_alive,
+       round(v.churn_value_at_risk::numeric, 2) AS value_at_risk, v.tier
+FROM scrm.customer_value v JOIN crm.customers c USING (customer)
+WHERE v.loss_if_churned IS NOT NULL
+ORDER BY v.loss_if_churned DESC, v.customer
+LIMIT 10;

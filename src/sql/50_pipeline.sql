@@ -1,0 +1,705 @@
+-- Integration (SPEC section 4, SOCIAL.md sections 5 and 7-10): configure a
+-- CRM's own tables once, refresh every score in one call, read the views.
+
+CREATE TABLE scrm.relationship_kind (
+    kind text PRIMARY KEY CHECK (kind <> ''),
+    weight float8 NOT NULL CHECK (weight >= 0 AND weight <= 1),
+    bidirectional boolean NOT NULL,
+    description text
+);
+
+COMMENT ON TABLE scrm.relationship_kind IS
+  'Relationship kinds and their weights (SOCIAL.md section 10), read by scrm.refresh. A relationship '
+  'of a kind gives the edge strength weight * strength * 2^(-age / 365 days); a bidirectional kind also '
+  'gives the reverse edge. Editable, kept by pg_dump.';
+COMMENT ON COLUMN scrm.relationship_kind.kind IS 'relationship kind, as in the relationships query';
+COMMENT ON COLUMN scrm.relationship_kind.weight IS 'strength of the tie, 0..1';
+COMMENT ON COLUMN scrm.relationship_kind.bidirectional IS 'true when influence runs both ways';
+COMMENT ON COLUMN scrm.relationship_kind.description IS 'what the kind means';
+
+INSERT INTO scrm.relationship_kind (kind, weight, bidirectional, description) VALUES
+  ('household', 1.0, true, 'same household'),
+  ('family', 0.8, true, 'family member'),
+  ('referral', 0.8, false, 'the source referred the target'),
+  ('friend', 0.6, true, 'friend'),
+  ('colleague', 0.5, true, 'colleague'),
+  ('helped', 0.4, false, 'the source helped the target'),
+  ('community', 0.2, true, 'member of the same online community'),
+  ('follows', 0.1, false, 'the target follows the source');
+
+CREATE TRIGGER relationship_kind_replace
+BEFORE INSERT ON scrm.relationship_kind
+FOR EACH ROW EXECUTE FUNCTION scrm._replace_on_insert('kind');
+
+SELECT pg_catalog.pg_extension_config_dump('scrm.relationship_kind', '');
+
+-- the configuration: one row, written by scrm.configure
+CREATE TABLE scrm.config (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    customers text NOT NULL,
+    purchases text NOT NULL,
+    relationships text,
+    interactions text,
+    referrals text,
+    surveys text,
+    settings jsonb NOT NULL DEFAULT '{}',
+    columns jsonb NOT NULL DEFAULT '{}',
+    configured_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE scrm.config IS
+  'The pipeline configuration written by scrm.configure: the inner queries over the CRM''s tables, '
+  'the settings given (defaults apply to the others) and the columns each query returns. Kept by pg_dump.';
+COMMENT ON COLUMN scrm.config.id IS 'always true: one configuration';
+COMMENT ON COLUMN scrm.config.customers IS 'SQL returning customer [, social_consent]';
+COMMENT ON COLUMN scrm.config.purchases IS 'SQL returning customer, purchased_at, amount';
+COMMENT ON COLUMN scrm.config.relationships IS 'SQL returning source, target [, kind, strength, last_interaction_at]';
+COMMENT ON COLUMN scrm.config.interactions IS 'SQL returning customer, kind, occurred_at [, counterparty, audience, resolved]';
+COMMENT ON COLUMN scrm.config.referrals IS 'SQL returning referrer, referred [, reward_cost, incrementality]';
+COMMENT ON COLUMN scrm.config.surveys IS 'SQL returning customer, score, answered_at';
+COMMENT ON COLUMN scrm.config.settings IS 'settings given to scrm.configure (SOCIAL.md section 9)';
+COMMENT ON COLUMN scrm.config.columns IS 'columns found in each query at configure time';
+COMMENT ON COLUMN scrm.config.configured_at IS 'when scrm.configure ran';
+
+SELECT pg_catalog.pg_extension_config_dump('scrm.config', '');
+
+-- results of the last refresh
+CREATE TABLE scrm.customer_score (
+    customer bigint PRIMARY KEY,
+    social_consent boolean NOT NULL,
+    monetary_value float8 NOT NULL,
+    p_alive float8,
+    expected_purchases float8,
+    referral_value float8,
+    influence_value float8,
+    advocacy_points float8,
+    advocate_score integer,
+    advocate_label text,
+    nps_class text,
+    social_adjustment float8,
+    total_value float8 NOT NULL,
+    tier text NOT NULL,
+    monetary_tier text NOT NULL,
+    needs_review boolean NOT NULL,
+    pagerank float8,
+    community bigint,
+    churn_value_at_risk float8,
+    loss_if_churned float8,
+    computed_at timestamptz NOT NULL
+);
+
+COMMENT ON TABLE scrm.customer_score IS 'Internal: per-customer results of the last scrm.refresh; read scrm.customer_value.';
+
+CREATE TABLE scrm.community_score (
+    community bigint PRIMARY KEY,
+    members integer NOT NULL,
+    monetary_value float8 NOT NULL,
+    total_value float8 NOT NULL,
+    referral_value float8 NOT NULL,
+    influence_value float8 NOT NULL,
+    advocates integer NOT NULL,
+    detractors integer NOT NULL,
+    net_advocacy float8 NOT NULL,
+    clout float8 NOT NULL,
+    clout_index float8 NOT NULL,
+    internal_edge_share float8,
+    computed_at timestamptz NOT NULL
+);
+
+COMMENT ON TABLE scrm.community_score IS 'Internal: per-community results of the last scrm.refresh; read scrm.community_clout.';
+
+CREATE TABLE scrm.refresh_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL,
+    as_of timestamptz NOT NULL,
+    customers bigint NOT NULL,
+    settings jsonb NOT NULL,
+    purchase_model scrm.bgnbd,
+    spend_model scrm.gammagamma,
+    row_counts jsonb NOT NULL,
+    step_ms jsonb NOT NULL
+);
+
+COMMENT ON TABLE scrm.refresh_log IS
+  'One row per scrm.refresh: when it ran, as_of, the settings in force (defaults included), the model '
+  'fits, row counts of each input and the time of each step in milliseconds.';
+
+SELECT pg_catalog.pg_extension_config_dump('scrm.customer_score', '');
+SELECT pg_catalog.pg_extension_config_dump('scrm.community_score', '');
+SELECT pg_catalog.pg_extension_config_dump('scrm.refresh_log', '');
+SELECT pg_catalog.pg_extension_config_dump('scrm.refresh_log_id_seq', '');
+
+-- SOCIAL.md section 9: the settings and their defaults
+CREATE FUNCTION scrm.default_settings()
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT jsonb_build_object(
+  'as_of', NULL, 'period', '7 days',
+  'clv_steps', 12, 'clv_step', 4.345, 'discount_rate', 0.01,
+  'incrementality', 0.5, 'acquisition_saving', 0,
+  'autonomy', 1.0, 'hop_continuation', 0.5,
+  'advocacy_half_life', '180 days', 'advocacy_scale', 10,
+  'cap', 0.5, 'floor', 0,
+  'excellent_percentile', 80, 'exceptional_percentile', 95, 'tier_policy', 'no_harm',
+  'contagion', 0.8, 'contagion_half_life_months', 3, 'churn_horizon_months', 12,
+  'community_method', 'leiden', 'seed', 0,
+  'consent_mode', 'opt_in')
+$$;
+
+COMMENT ON FUNCTION scrm.default_settings() IS
+  'The settings of scrm.configure and their defaults (SOCIAL.md section 9); as_of NULL means the time of the refresh.';
+
+-- settings given merged over the defaults, each checked
+CREATE FUNCTION scrm._settings(given jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  s jsonb;
+  k text;
+  bad text;
+  n float8;
+BEGIN
+  IF given IS NULL OR jsonb_typeof(given) <> 'object' THEN
+    RAISE EXCEPTION 'settings must be a JSON object'
+      USING ERRCODE = '22023', HINT = 'For example ''{"cap": 0.4, "consent_mode": "objection"}''.';
+  END IF;
+  SELECT string_agg(key, ', ' ORDER BY key) INTO bad
+  FROM jsonb_object_keys(given) key WHERE NOT scrm.default_settings() ? key;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown setting: %', bad
+      USING ERRCODE = '22023',
+            HINT = 'Settings are: ' || (SELECT string_agg(key, ', ' ORDER BY key) FROM jsonb_object_keys(scrm.default_settings()) key) || '.';
+  END IF;
+  s := scrm.default_settings() || given;
+  BEGIN
+    k := 'as_of';
+    IF s->>'as_of' IS NOT NULL AND NOT isfinite((s->>'as_of')::timestamptz) THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'period';
+    IF (s->>'period')::interval <= interval '0' THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'advocacy_half_life';
+    IF (s->>'advocacy_half_life')::interval <= interval '0' THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    FOREACH k IN ARRAY ARRAY['clv_steps', 'seed'] LOOP
+      PERFORM (s->>k)::integer;
+      IF (s->>k) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    END LOOP;
+    k := 'clv_steps';
+    IF (s->>k)::integer < 1 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    FOREACH k IN ARRAY ARRAY['clv_step', 'discount_rate', 'incrementality', 'acquisition_saving', 'autonomy',
+                             'hop_continuation', 'advocacy_scale', 'cap', 'floor', 'excellent_percentile',
+                             'exceptional_percentile', 'contagion', 'contagion_half_life_months', 'churn_horizon_months'] LOOP
+      n := (s->>k)::float8;
+      IF n IS NULL OR n <> n OR n IN ('infinity', '-infinity')
+         OR (k IN ('clv_step', 'autonomy', 'advocacy_scale', 'contagion_half_life_months', 'churn_horizon_months') AND n <= 0)
+         OR (k IN ('discount_rate', 'floor', 'contagion') AND n < 0)
+         OR (k = 'incrementality' AND (n < 0 OR n > 1))
+         OR (k = 'hop_continuation' AND (n <= 0 OR n >= 1))
+         OR (k = 'cap' AND (n < 0 OR n >= 1))
+         OR (k IN ('excellent_percentile', 'exceptional_percentile') AND (n <= 0 OR n >= 100)) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023';
+      END IF;
+    END LOOP;
+    k := 'exceptional_percentile';
+    IF (s->>k)::float8 < (s->>'excellent_percentile')::float8 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'tier_policy';
+    IF s->>k IS NULL OR s->>k NOT IN ('no_harm', 'symmetric') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'community_method';
+    IF s->>k IS NULL OR s->>k NOT IN ('louvain', 'leiden', 'label_propagation') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'consent_mode';
+    IF s->>k IS NULL OR s->>k NOT IN ('opt_in', 'objection') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+  EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'invalid value for setting %: %', k, coalesce(s->>k, 'null')
+      USING ERRCODE = '22023',
+            DETAIL = 'Default: ' || coalesce(scrm.default_settings()->>k, 'null') || '.',
+            HINT = 'See SOCIAL.md section 9 for the meaning and range of each setting.';
+  END;
+  RETURN s;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._settings(jsonb) IS 'Internal: the settings given merged over scrm.default_settings(), each value checked.';
+
+CREATE FUNCTION scrm._check_input(input text, query text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'scrm_check_input'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION scrm._check_input(text, text) IS
+  'Internal: plans a pipeline input query, checks its columns (SOCIAL.md section 10) and returns the columns it has.';
+
+CREATE FUNCTION scrm.configure(
+    customers text,
+    purchases text,
+    relationships text DEFAULT NULL,
+    interactions text DEFAULT NULL,
+    referrals text DEFAULT NULL,
+    surveys text DEFAULT NULL,
+    settings jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  s jsonb := scrm._settings(settings);
+  q jsonb := jsonb_build_object('customers', customers, 'purchases', purchases,
+                                'relationships', relationships, 'interactions', interactions,
+                                'referrals', referrals, 'surveys', surveys);
+  cols jsonb := '{}';
+  k text;
+  t text;
+BEGIN
+  IF customers IS NULL OR purchases IS NULL THEN
+    RAISE EXCEPTION 'customers and purchases queries must not be null'
+      USING ERRCODE = '22004', HINT = 'The other inputs are optional.';
+  END IF;
+  FOR k, t IN SELECT key, value FROM jsonb_each_text(q) LOOP
+    CONTINUE WHEN t IS NULL;
+    -- a trailing semicolon would break the query as a subquery
+    t := regexp_replace(t, '[\s;]+$', '');
+    q := jsonb_set(q, ARRAY[k], to_jsonb(t));
+    cols := cols || jsonb_build_object(k, to_jsonb(scrm._check_input(k, t)));
+  END LOOP;
+  IF s->>'consent_mode' = 'opt_in' AND NOT (cols->'customers') ? 'social_consent' THEN
+    RAISE EXCEPTION 'the customers query has no social_consent column, which consent_mode opt_in needs'
+      USING ERRCODE = '42703',
+            DETAIL = 'With opt_in (the default) only customers whose social_consent is true enter social processing.',
+            HINT = 'Return the consent as social_consent (e.g. SELECT id AS customer, marketing_ok AS social_consent ...), '
+                   'or set consent_mode to objection to include everyone except customers whose social_consent is false.';
+  END IF;
+  DELETE FROM scrm.config;
+  INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns)
+  VALUES (q->>'customers', q->>'purchases', q->>'relationships', q->>'interactions', q->>'referrals',
+          q->>'surveys', configure.settings, cols);
+  RETURN jsonb_build_object('inputs', cols, 'settings', s);
+END
+$$;
+
+COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb) IS
+  'Point social_crm at a CRM''s own tables: inner queries returning the columns of SOCIAL.md section 10 '
+  '(customers and purchases required; relationships, interactions, referrals, surveys optional) and '
+  'settings overriding the defaults of scrm.default_settings(). Every query is planned and its columns '
+  'checked now, so a typo fails here (42703/42804); unknown settings fail with 22023. Replaces the '
+  'previous configuration; returns the columns found and the settings in force.';
+
+-- One step of scrm.refresh: run it, note its time, report progress
+CREATE FUNCTION scrm._step(INOUT timings jsonb, step text, started timestamptz)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ms float8 := round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1);
+BEGIN
+  timings := timings || jsonb_build_object(step, ms);
+  RAISE NOTICE 'scrm.refresh: % done in % ms', step, ms;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step(jsonb, text, timestamptz) IS 'Internal: records the time of a step of scrm.refresh and reports it.';
+
+CREATE FUNCTION scrm.refresh()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cfg scrm.config;
+  s jsonb;
+  cols jsonb;
+  started timestamptz := clock_timestamp();
+  t0 timestamptz;
+  steps jsonb := '{}';
+  counts jsonb := '{}';
+  as_of timestamptz;
+  bg scrm.bgnbd;
+  gg scrm.gammagamma;
+  n bigint;
+  bad record;
+  excellent_from float8;
+  exceptional_from float8;
+  edges text := 'SELECT source, target, weight FROM pg_temp.scrm_edge';
+  expr text;
+  tbl text;
+BEGIN
+  SELECT * INTO cfg FROM scrm.config;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'social_crm is not configured'
+      USING ERRCODE = '55000', HINT = 'Call scrm.configure(customers, purchases, ...) first.';
+  END IF;
+  s := scrm._settings(cfg.settings);
+  cols := cfg.columns;
+  as_of := coalesce((s->>'as_of')::timestamptz, now());
+  -- hash joins and aggregates over every customer: give them room (this transaction only)
+  IF pg_size_bytes(current_setting('work_mem')) < 256 * 1024 * 1024 THEN
+    PERFORM set_config('work_mem', '256MB', true);
+  END IF;
+  -- leftovers of a failed refresh in this session (ON COMMIT DROP covers the rest)
+  FOR tbl IN SELECT c.relname FROM pg_class c
+             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'scrm\_%' AND c.relkind = 'r' LOOP
+    EXECUTE format('DROP TABLE pg_temp.%I', tbl);
+  END LOOP;
+
+  -- customers and consent (SOCIAL.md section 8)
+  t0 := clock_timestamp();
+  expr := CASE WHEN NOT (cols->'customers') ? 'social_consent' THEN 'true'
+               WHEN s->>'consent_mode' = 'opt_in' THEN 'coalesce(social_consent, false)'
+               ELSE 'coalesce(social_consent, true)' END;
+  EXECUTE format('CREATE TEMP TABLE scrm_customer ON COMMIT DROP AS
+                  SELECT customer::bigint AS customer, bool_and(%s) AS consent, count(*) AS rows
+                  FROM (%s) q WHERE customer IS NOT NULL GROUP BY 1', expr, cfg.customers);
+  SELECT customer INTO n FROM pg_temp.scrm_customer WHERE rows > 1 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'customer % appears more than once in the customers query', n
+      USING ERRCODE = '22023', HINT = 'Give each customer exactly one row.';
+  END IF;
+  ANALYZE pg_temp.scrm_customer;
+  counts := counts || jsonb_build_object('customers', (SELECT count(*) FROM pg_temp.scrm_customer),
+                                         'consenting', (SELECT count(*) FROM pg_temp.scrm_customer WHERE consent));
+  steps := scrm._step(steps, 'customers', t0);
+
+  -- RFM and model fits
+  t0 := clock_timestamp();
+  -- (no filter on known customers here: that would keep the aggregate out of
+  -- a parallel plan; purchases of unknown customers drop out at the joins)
+  EXECUTE format('CREATE TEMP TABLE scrm_rfm ON COMMIT DROP AS
+                  SELECT q.customer::bigint AS customer, scrm.rfm(q.purchased_at::timestamptz, q.amount::float8, $1, $2) AS rfm
+                  FROM (%s) q
+                  WHERE q.customer IS NOT NULL AND q.purchased_at IS NOT NULL AND q.amount IS NOT NULL
+                  GROUP BY 1', cfg.purchases)
+    USING as_of, (s->>'period')::interval;
+  DELETE FROM pg_temp.scrm_rfm r WHERE NOT EXISTS (SELECT 1 FROM pg_temp.scrm_customer c WHERE c.customer = r.customer);
+  counts := counts || jsonb_build_object('buyers', (SELECT count(rfm) FROM pg_temp.scrm_rfm));
+  steps := scrm._step(steps, 'rfm', t0);
+  t0 := clock_timestamp();
+  SELECT scrm.bgnbd_fit(rfm), scrm.gammagamma_fit(rfm) INTO bg, gg FROM pg_temp.scrm_rfm WHERE rfm IS NOT NULL;
+  steps := scrm._step(steps, 'model fits', t0);
+
+  -- the relationship graph of consenting customers (SOCIAL.md section 10):
+  -- kind weight * strength * recency, bidirectional kinds both ways, self-loops
+  -- dropped, duplicates merged by noisy-OR
+  t0 := clock_timestamp();
+  CREATE TEMP TABLE scrm_edge (source bigint, target bigint, weight float8) ON COMMIT DROP;
+  IF cfg.relationships IS NOT NULL THEN
+    expr := CASE WHEN (cols->'relationships') ? 'strength' THEN 'coalesce(q.strength::float8, 1)' ELSE '1' END;
+    IF (cols->'relationships') ? 'last_interaction_at' THEN
+      -- recency half-life 365 days (float8 arithmetic: date_part, not numeric extract)
+      expr := expr || ' * coalesce(power(2::float8, -greatest(date_part(''epoch'', $1 - q.last_interaction_at::timestamptz), 0) / 31536000.0), 1)';
+    END IF;
+    EXECUTE format('CREATE TEMP TABLE scrm_rel ON COMMIT DROP AS
+                    SELECT q.source::bigint AS source, q.target::bigint AS target, %s AS kind,
+                           k.weight AS kind_weight, k.bidirectional, (%s)::float8 AS sv
+                    FROM (%s) q %s',
+                   CASE WHEN (cols->'relationships') ? 'kind' THEN 'q.kind::text' ELSE 'NULL::text' END,
+                   expr, cfg.relationships,
+                   CASE WHEN (cols->'relationships') ? 'kind'
+                        THEN 'LEFT JOIN scrm.relationship_kind k ON k.kind = q.kind'
+                        ELSE 'CROSS JOIN (SELECT 1.0::float8 AS weight, false AS bidirectional) k' END)
+      USING as_of;
+    SELECT count(*) AS rows, count(*) FILTER (WHERE kind_weight IS NULL) AS unknown,
+           count(*) FILTER (WHERE NOT (sv >= 0 AND sv <= 1)) AS out_of_range,
+           min(kind) FILTER (WHERE kind_weight IS NULL) AS some_kind,
+           min(sv) FILTER (WHERE NOT (sv >= 0 AND sv <= 1)) AS some_strength
+      INTO bad FROM pg_temp.scrm_rel;
+    IF bad.unknown > 0 THEN
+      RAISE EXCEPTION 'unknown relationship kind "%"', coalesce(bad.some_kind, 'NULL')
+        USING ERRCODE = '22023',
+              DETAIL = format('%s relationships have a kind that scrm.relationship_kind does not list.', bad.unknown),
+              HINT = 'Known kinds are: ' || (SELECT string_agg(kind, ', ' ORDER BY kind) FROM scrm.relationship_kind)
+                     || '. Add new kinds to scrm.relationship_kind.';
+    END IF;
+    IF bad.out_of_range > 0 THEN
+      RAISE EXCEPTION 'relationship strength must be between 0 and 1'
+        USING ERRCODE = '22023',
+              DETAIL = format('%s relationships have a strength outside [0, 1], e.g. %s.', bad.out_of_range, bad.some_strength);
+    END IF;
+    INSERT INTO pg_temp.scrm_edge
+    SELECT e.source, e.target,
+           CASE WHEN max(e.w) >= 1 THEN 1 ELSE 1 - exp(sum(ln(1 - e.w))) END
+    FROM (SELECT r.source, r.target, r.kind_weight * r.sv AS w FROM pg_temp.scrm_rel r
+          UNION ALL
+          SELECT r.target, r.source, r.kind_weight * r.sv FROM pg_temp.scrm_rel r WHERE r.bidirectional) e
+    WHERE e.source <> e.target AND e.w > 0
+      AND e.source IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
+      AND e.target IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
+    GROUP BY e.source, e.target;
+    counts := counts || jsonb_build_object('relationships', bad.rows);
+    DROP TABLE pg_temp.scrm_rel;
+  END IF;
+  counts := counts || jsonb_build_object('edges', (SELECT count(*) FROM pg_temp.scrm_edge));
+  steps := scrm._step(steps, 'graph', t0);
+
+  -- PageRank and communities
+  t0 := clock_timestamp();
+  CREATE TEMP TABLE scrm_pagerank ON COMMIT DROP AS SELECT node AS customer, score FROM scrm.pagerank(edges);
+  CREATE TEMP TABLE scrm_community ON COMMIT DROP AS
+    SELECT node AS customer, community FROM scrm.communities(edges, s->>'community_method', 1.0, (s->>'seed')::int);
+  steps := scrm._step(steps, 'pagerank and communities', t0);
+
+  -- advocacy events of consenting customers, none with an excluded counterparty
+  t0 := clock_timestamp();
+  EXECUTE format('CREATE TEMP TABLE scrm_event ON COMMIT DROP AS
+                  SELECT e.* FROM (
+                    SELECT customer::bigint AS customer, %s AS kind, occurred_at::timestamptz AS occurred_at,
+                           %s AS counterparty, %s AS audience, NULL::integer AS score FROM (%s) q
+                    UNION ALL
+                    SELECT customer::bigint, ''survey'', answered_at::timestamptz, NULL, NULL, score::integer FROM (%s) q) e
+                  WHERE e.customer IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
+                    AND (e.counterparty IS NULL
+                         OR e.counterparty NOT IN (SELECT customer FROM pg_temp.scrm_customer WHERE NOT consent))',
+                 CASE WHEN (cols->'interactions') ? 'resolved'
+                      THEN 'CASE WHEN q.kind = ''complaint'' AND q.resolved THEN ''complaint_resolved'' ELSE q.kind::text END'
+                      ELSE 'q.kind::text' END,
+                 CASE WHEN (cols->'interactions') ? 'counterparty' THEN 'q.counterparty::bigint' ELSE 'NULL::bigint' END,
+                 CASE WHEN (cols->'interactions') ? 'audience' THEN 'q.audience::bigint' ELSE 'NULL::bigint' END,
+                 coalesce(cfg.interactions, 'SELECT NULL::bigint AS customer, NULL::text AS kind, NULL::timestamptz AS occurred_at WHERE false'),
+                 coalesce(cfg.surveys, 'SELECT NULL::bigint AS customer, NULL::integer AS score, NULL::timestamptz AS answered_at WHERE false'));
+  counts := counts || jsonb_build_object('events', (SELECT count(*) FROM pg_temp.scrm_event));
+  CREATE TEMP TABLE scrm_advocacy ON COMMIT DROP AS
+  WITH a AS (
+    SELECT customer, scrm.advocacy(kind, occurred_at, as_of, counterparty, audience,
+                                   (s->>'advocacy_half_life')::interval, customer, score) AS a,
+           bool_or(kind = 'referral_converted' AND occurred_at <= as_of AND occurred_at >= as_of - interval '3 years'
+                   AND counterparty IS DISTINCT FROM customer) AS converted
+    FROM pg_temp.scrm_event GROUP BY customer),
+  nps AS (
+    SELECT DISTINCT ON (customer) customer, scrm.nps_class(score) AS nps_class FROM pg_temp.scrm_event
+    WHERE kind = 'survey' AND score IS NOT NULL AND occurred_at <= as_of AND occurred_at >= as_of - interval '365 days'
+    ORDER BY customer, occurred_at DESC, score),
+  -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
+  incoming AS (SELECT target, sum(weight) AS total FROM pg_temp.scrm_edge GROUP BY target),
+  reach AS (SELECT e.source AS customer, sum(e.weight / ((s->>'autonomy')::float8 + i.total)) AS p
+            FROM pg_temp.scrm_edge e JOIN incoming i USING (target) GROUP BY e.source),
+  pts AS (
+    SELECT coalesce(a.customer, nps.customer) AS customer, (a.a).valence, (a.a).distinct_counterparties,
+           coalesce(a.converted, false) AS converted, nps.nps_class,
+           coalesce((a.a).net, 0) * CASE WHEN (a.a).net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(r.p, 0))) ELSE 1 END AS points
+    FROM a FULL JOIN nps USING (customer) LEFT JOIN reach r ON r.customer = coalesce(a.customer, nps.customer))
+  SELECT customer, valence, distinct_counterparties, converted, nps_class, points,
+         round(100 * (1 - exp(-greatest(points, 0) / (s->>'advocacy_scale')::float8)))::int AS score,
+         round(100 * (1 - exp(-greatest(-points, 0) / (s->>'advocacy_scale')::float8)))::int AS detractor
+  FROM pts;
+  steps := scrm._step(steps, 'advocacy', t0);
+
+  -- monetary value (CLV) and advocacy of every customer
+  t0 := clock_timestamp();
+  CREATE TEMP TABLE scrm_value ON COMMIT DROP AS
+  SELECT c.customer, c.consent,
+         scrm.p_alive(bg, (r.rfm).frequency, (r.rfm).recency, (r.rfm).age) AS p_alive,
+         scrm.expected_purchases(bg, (s->>'clv_steps')::int * (s->>'clv_step')::float8,
+                                 (r.rfm).frequency, (r.rfm).recency, (r.rfm).age) AS expected_purchases,
+         coalesce(scrm.clv(bg, gg, (r.rfm).frequency, (r.rfm).recency, (r.rfm).age, (r.rfm).monetary,
+                           (s->>'clv_steps')::int, (s->>'clv_step')::float8, (s->>'discount_rate')::float8), 0) AS monetary_value,
+         CASE WHEN c.consent THEN coalesce(a.points, 0) END AS advocacy_points,
+         CASE WHEN c.consent THEN coalesce(a.score, 0) END AS advocate_score,
+         CASE WHEN NOT c.consent THEN NULL
+              WHEN coalesce(a.score, 0) >= 60 AND (coalesce(a.distinct_counterparties, 0) >= 2 OR a.converted) THEN 'advocate'
+              WHEN a.nps_class = 'promoter' AND coalesce(a.score, 0) < 30 THEN 'promoter_only'
+              WHEN coalesce(a.detractor, 0) >= 40 THEN 'detractor'
+              ELSE 'neutral' END AS advocate_label,
+         CASE WHEN c.consent THEN a.nps_class END AS nps_class,
+         coalesce(a.valence, 1) AS valence
+  FROM pg_temp.scrm_customer c
+  LEFT JOIN pg_temp.scrm_rfm r USING (customer)
+  LEFT JOIN pg_temp.scrm_advocacy a USING (customer);
+  steps := scrm._step(steps, 'clv', t0);
+
+  -- referral and influence value (SOCIAL.md sections 1 and 2)
+  t0 := clock_timestamp();
+  CREATE TEMP TABLE scrm_referral (customer bigint, referral_value float8) ON COMMIT DROP;
+  IF cfg.referrals IS NOT NULL THEN
+    INSERT INTO pg_temp.scrm_referral
+    SELECT node, referral_value FROM scrm.referral_value(
+      format('SELECT q.* FROM (%s) q
+              WHERE q.referrer IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
+                AND q.referred IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)', cfg.referrals),
+      'SELECT customer AS node, monetary_value AS value FROM pg_temp.scrm_value WHERE consent',
+      (s->>'incrementality')::float8, (s->>'acquisition_saving')::float8);
+  END IF;
+  CREATE TEMP TABLE scrm_influence ON COMMIT DROP AS
+  SELECT node AS customer, influence_value FROM scrm.influence_value(
+    edges, 'SELECT customer AS node, monetary_value AS value FROM pg_temp.scrm_value WHERE consent',
+    (s->>'autonomy')::float8, (s->>'hop_continuation')::float8);
+  steps := scrm._step(steps, 'referral and influence value', t0);
+
+  -- social adjustment (SOCIAL.md section 4) and tier thresholds (section 5)
+  t0 := clock_timestamp();
+  CREATE TEMP TABLE scrm_total ON COMMIT DROP AS
+  SELECT v.*, CASE WHEN v.consent THEN coalesce(r.referral_value, 0) END AS referral_value,
+         CASE WHEN v.consent THEN coalesce(i.influence_value, 0) END AS influence_value,
+         CASE WHEN v.consent
+              THEN scrm.social_value(v.monetary_value, coalesce(r.referral_value, 0), coalesce(i.influence_value, 0),
+                                     v.valence, (s->>'cap')::float8, (s->>'floor')::float8)
+              ELSE v.monetary_value END AS total_value,
+         p.score AS pagerank, m.community
+  FROM pg_temp.scrm_value v
+  LEFT JOIN pg_temp.scrm_referral r USING (customer)
+  LEFT JOIN pg_temp.scrm_influence i USING (customer)
+  LEFT JOIN pg_temp.scrm_pagerank p USING (customer)
+  LEFT JOIN pg_temp.scrm_community m USING (customer);
+  SELECT percentile_cont((s->>'excellent_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value),
+         percentile_cont((s->>'exceptional_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value)
+    INTO excellent_from, exceptional_from
+  FROM pg_temp.scrm_total WHERE p_alive >= 0.5;
+  IF excellent_from IS NULL THEN
+    -- nobody alive: thresholds over everyone
+    SELECT percentile_cont((s->>'excellent_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value),
+           percentile_cont((s->>'exceptional_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value)
+      INTO excellent_from, exceptional_from
+    FROM pg_temp.scrm_total;
+  END IF;
+  steps := scrm._step(steps, 'social adjustment and tiers', t0);
+
+  -- churn impact (SOCIAL.md section 6)
+  t0 := clock_timestamp();
+  CREATE TEMP TABLE scrm_churn ON COMMIT DROP AS
+  SELECT node AS customer, loss_if_churned, value_at_risk FROM scrm.churn_impact(edges,
+    'SELECT customer AS node, monetary_value AS value, coalesce(1 - p_alive, 0) AS p_churn FROM pg_temp.scrm_value WHERE consent',
+    (s->>'contagion')::float8, (s->>'contagion_half_life_months')::float8, (s->>'churn_horizon_months')::float8);
+  steps := scrm._step(steps, 'churn impact', t0);
+
+  -- replace the results: one transaction, so readers see the old or the new
+  t0 := clock_timestamp();
+  DELETE FROM scrm.customer_score;
+  INSERT INTO scrm.customer_score
+  SELECT t.customer, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
+         t.referral_value, t.influence_value, t.advocacy_points, t.advocate_score, t.advocate_label, t.nps_class,
+         CASE WHEN t.consent THEN t.total_value - t.monetary_value END,
+         t.total_value,
+         CASE WHEN s->>'tier_policy' = 'no_harm'
+                   AND array_position(ARRAY['good', 'excellent', 'exceptional'], t.tm)
+                     > array_position(ARRAY['good', 'excellent', 'exceptional'], t.tt)
+              THEN t.tm ELSE t.tt END,
+         t.tm,
+         s->>'tier_policy' = 'symmetric' AND array_position(ARRAY['good', 'excellent', 'exceptional'], t.tt)
+                                           < array_position(ARRAY['good', 'excellent', 'exceptional'], t.tm),
+         CASE WHEN t.consent THEN t.pagerank END, CASE WHEN t.consent THEN t.community END,
+         CASE WHEN t.consent THEN t.value_at_risk END, CASE WHEN t.consent THEN t.loss_if_churned END,
+         started
+  FROM (SELECT x.*, ch.value_at_risk, ch.loss_if_churned,
+               scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
+               scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
+        FROM pg_temp.scrm_total x LEFT JOIN pg_temp.scrm_churn ch USING (customer)) t;
+  -- community clout (SOCIAL.md section 7)
+  DELETE FROM scrm.community_score;
+  INSERT INTO scrm.community_score
+  WITH m AS (
+    SELECT community, count(*) AS members, sum(monetary_value) AS monetary_value, sum(total_value) AS total_value,
+           sum(referral_value) AS referral_value, sum(influence_value) AS influence_value,
+           count(*) FILTER (WHERE advocate_label = 'advocate') AS advocates,
+           count(*) FILTER (WHERE advocate_label = 'detractor') AS detractors
+    FROM pg_temp.scrm_total WHERE consent AND community IS NOT NULL GROUP BY community),
+  e AS (
+    SELECT a.community, sum(e.weight) FILTER (WHERE a.community = b.community) AS internal, sum(e.weight) AS touching
+    FROM pg_temp.scrm_edge e JOIN pg_temp.scrm_community a ON a.customer = e.source
+    JOIN pg_temp.scrm_community b ON b.customer = e.target GROUP BY a.community)
+  SELECT m.community, m.members, m.monetary_value, m.total_value, m.referral_value, m.influence_value,
+         m.advocates, m.detractors, 100.0 * (m.advocates - m.detractors) / m.members,
+         m.total_value, 100 * percent_rank() OVER (ORDER BY m.total_value),
+         coalesce(e.internal, 0) / nullif(e.touching, 0), started
+  FROM m LEFT JOIN e USING (community);
+  steps := scrm._step(steps, 'write results', t0);
+
+  n := (SELECT count(*) FROM pg_temp.scrm_total);
+  INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
+                                row_counts, step_ms)
+  VALUES (started, clock_timestamp(), as_of, n, s, bg, gg, counts, steps);
+  FOR tbl IN SELECT c.relname FROM pg_class c
+             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'scrm\_%' AND c.relkind = 'r' LOOP
+    EXECUTE format('DROP TABLE pg_temp.%I', tbl);
+  END LOOP;
+  RETURN jsonb_build_object('customers', n, 'as_of', as_of, 'row_counts', counts, 'step_ms', steps,
+                            'total_ms', round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1));
+END
+$$;
+
+COMMENT ON FUNCTION scrm.refresh() IS
+  'Runs the whole pipeline over the configured inputs in one transaction: RFM, BG/NBD and Gamma-Gamma '
+  'fits, CLV, the relationship graph of consenting customers, PageRank, communities, advocacy with '
+  'network reach, NPS class, referral and influence value, social adjustment, tiers, churn impact and '
+  'community clout. Replaces the results read by scrm.customer_value and scrm.community_clout atomically, '
+  'logs the run in scrm.refresh_log and returns a summary (row counts, per-step milliseconds). NOTICE '
+  'messages report each step.';
+
+-- views for applications and BI tools
+CREATE VIEW scrm.customer_value AS
+SELECT customer, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
+       advocacy_points, advocate_score, advocate_label, nps_class, social_adjustment, total_value,
+       tier, monetary_tier, needs_review, social_consent, pagerank, community,
+       churn_value_at_risk, loss_if_churned, computed_at
+FROM scrm.customer_score;
+
+COMMENT ON VIEW scrm.customer_value IS
+  'One row per customer from the last scrm.refresh: monetary value (CLV), social value part by part, '
+  'total value and service tier. Social columns are NULL for customers without social consent.';
+COMMENT ON COLUMN scrm.customer_value.customer IS 'customer id, as in the customers query';
+COMMENT ON COLUMN scrm.customer_value.monetary_value IS 'customer lifetime value: BG/NBD x Gamma-Gamma, discounted (0 without purchases)';
+COMMENT ON COLUMN scrm.customer_value.p_alive IS 'probability the customer is still active (BG/NBD); NULL without purchases';
+COMMENT ON COLUMN scrm.customer_value.expected_purchases IS 'purchases expected over the CLV horizon (BG/NBD)';
+COMMENT ON COLUMN scrm.customer_value.referral_value IS 'value of the customers they referred, credit split (SOCIAL.md section 1)';
+COMMENT ON COLUMN scrm.customer_value.influence_value IS 'value of other customers credited to them through relationships (SOCIAL.md section 2)';
+COMMENT ON COLUMN scrm.customer_value.advocacy_points IS 'net advocacy evidence, positive part multiplied by network reach (SOCIAL.md section 3)';
+COMMENT ON COLUMN scrm.customer_value.advocate_score IS 'advocate score 0..100 from advocacy_points';
+COMMENT ON COLUMN scrm.customer_value.advocate_label IS 'advocate, promoter_only, detractor or neutral';
+COMMENT ON COLUMN scrm.customer_value.nps_class IS 'promoter, passive or detractor from the latest survey within 365 days';
+COMMENT ON COLUMN scrm.customer_value.social_adjustment IS 'total_value - monetary_value: referral + valence * influence, capped at cap * monetary (SOCIAL.md section 4)';
+COMMENT ON COLUMN scrm.customer_value.total_value IS 'monetary value plus the social adjustment';
+COMMENT ON COLUMN scrm.customer_value.tier IS 'service tier: good, excellent or exceptional (SOCIAL.md section 5)';
+COMMENT ON COLUMN scrm.customer_value.monetary_tier IS 'the tier monetary value alone would give';
+COMMENT ON COLUMN scrm.customer_value.needs_review IS 'tier_policy symmetric: social evidence lowered the tier below the monetary tier';
+COMMENT ON COLUMN scrm.customer_value.social_consent IS 'whether the customer entered social processing (consent_mode)';
+COMMENT ON COLUMN scrm.customer_value.pagerank IS 'PageRank in the relationship graph';
+COMMENT ON COLUMN scrm.customer_value.community IS 'detected community';
+COMMENT ON COLUMN scrm.customer_value.churn_value_at_risk IS 'p_churn * loss_if_churned, p_churn = 1 - p_alive (SOCIAL.md section 6)';
+COMMENT ON COLUMN scrm.customer_value.loss_if_churned IS 'own value plus the value expected to follow through churn contagion; summed over customers it double counts';
+COMMENT ON COLUMN scrm.customer_value.computed_at IS 'start of the refresh that computed the row';
+
+CREATE VIEW scrm.community_clout AS
+SELECT community, members, monetary_value, total_value, referral_value, influence_value,
+       advocates, detractors, net_advocacy, clout, clout_index, internal_edge_share, computed_at
+FROM scrm.community_score;
+
+COMMENT ON VIEW scrm.community_clout IS 'One row per community from the last scrm.refresh (SOCIAL.md section 7), consenting members only.';
+COMMENT ON COLUMN scrm.community_clout.community IS 'community id, as in scrm.customer_value';
+COMMENT ON COLUMN scrm.community_clout.members IS 'members';
+COMMENT ON COLUMN scrm.community_clout.monetary_value IS 'sum of the members'' monetary value';
+COMMENT ON COLUMN scrm.community_clout.total_value IS 'sum of the members'' total value';
+COMMENT ON COLUMN scrm.community_clout.referral_value IS 'sum of the members'' referral value';
+COMMENT ON COLUMN scrm.community_clout.influence_value IS 'sum of the members'' influence value';
+COMMENT ON COLUMN scrm.community_clout.advocates IS 'members labelled advocate';
+COMMENT ON COLUMN scrm.community_clout.detractors IS 'members labelled detractor';
+COMMENT ON COLUMN scrm.community_clout.net_advocacy IS '(advocates - detractors) / members * 100';
+COMMENT ON COLUMN scrm.community_clout.clout IS 'sum of the members'' total value';
+COMMENT ON COLUMN scrm.community_clout.clout_index IS 'percentile rank of clout among communities, 0..100';
+COMMENT ON COLUMN scrm.community_clout.internal_edge_share IS 'share of the tie strength of members'' ties that stays inside the community (cohesion)';
+COMMENT ON COLUMN scrm.community_clout.computed_at IS 'start of the refresh that computed the row';
+
+CREATE VIEW scrm.top_advocates AS
+SELECT customer, advocate_score, advocacy_points, referral_value, influence_value, total_value, tier, community
+FROM scrm.customer_score
+WHERE advocate_label = 'advocate'
+ORDER BY advocate_score DESC, advocacy_points DESC, customer;
+
+COMMENT ON VIEW scrm.top_advocates IS 'Customers labelled advocate by the last scrm.refresh, best first.';
+COMMENT ON COLUMN scrm.top_advocates.customer IS 'customer id';
+COMMENT ON COLUMN scrm.top_advocates.advocate_score IS 'advocate score 0..100';
+COMMENT ON COLUMN scrm.top_advocates.advocacy_points IS 'net advocacy evidence with network reach';
+COMMENT ON COLUMN scrm.top_advocates.referral_value IS 'referral value';
+COMMENT ON COLUMN scrm.top_advocates.influence_value IS 'influence value';
+COMMENT ON COLUMN scrm.top_advocates.total_value IS 'total value';
+COMMENT ON COLUMN scrm.top_advocates.tier IS 'service tier';
+COMMENT ON COLUMN scrm.top_advocates.community IS 'community';
+
+CREATE VIEW scrm.model_fit AS
+SELECT 'bgnbd'::text AS model, scrm.params(l.purchase_model) AS params, l.finished_at AS fitted_at, l.as_of
+FROM (SELECT * FROM scrm.refresh_log ORDER BY id DESC LIMIT 1) l
+UNION ALL
+SELECT 'gammagamma', scrm.params(l.spend_model), l.finished_at, l.as_of
+FROM (SELECT * FROM scrm.refresh_log ORDER BY id DESC LIMIT 1) l;
+
+COMMENT ON VIEW scrm.model_fit IS 'The model fits of the last scrm.refresh, one row per model.';
+COMMENT ON COLUMN scrm.model_fit.model IS 'bgnbd (purchases) or gammagamma (spend)';
+COMMENT ON COLUMN scrm.model_fit.params IS 'parameters, log-likelihood, customers and convergence, as scrm.params returns them';
+COMMENT ON COLUMN scrm.model_fit.fitted_at IS 'when the refresh finished';
+COMMENT ON COLUMN scrm.model_fit.as_of IS 'observation end of the fit';
