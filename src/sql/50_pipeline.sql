@@ -227,6 +227,16 @@ RETURNS text[]
 AS 'MODULE_PATHNAME', 'scrm_check_input'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+CREATE FUNCTION scrm._strength_graph(edges text, keep bigint[])
+RETURNS TABLE (source bigint, target bigint, weight float8)
+AS 'MODULE_PATHNAME', 'scrm_strength_graph'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100000;
+
+COMMENT ON FUNCTION scrm._strength_graph(text, bigint[]) IS
+  'Internal: the strength graph of an edges query (source, target [, weight in 0..1]) with duplicate arcs '
+  'merged by noisy-OR and self-loops dropped, as scrm.influence_value reads it; with keep, only arcs '
+  'between the customers listed.';
+
 COMMENT ON FUNCTION scrm._check_input(text, text) IS
   'Internal: plans a pipeline input query, checks its columns (SOCIAL.md section 10) and returns the columns it has.';
 
@@ -414,16 +424,14 @@ BEGIN
         USING ERRCODE = '22023',
               DETAIL = format('%s relationships have a strength outside [0, 1], e.g. %s.', bad.out_of_range, bad.some_strength);
     END IF;
+    -- the C side keeps consenting customers only, merges duplicates by
+    -- noisy-OR and drops self-loops
     INSERT INTO pg_temp.scrm_edge
-    SELECT e.source, e.target,
-           CASE WHEN max(e.w) >= 1 THEN 1 ELSE 1 - exp(sum(ln(1 - e.w))) END
-    FROM (SELECT r.source, r.target, r.kind_weight * r.sv AS w FROM pg_temp.scrm_rel r
-          UNION ALL
-          SELECT r.target, r.source, r.kind_weight * r.sv FROM pg_temp.scrm_rel r WHERE r.bidirectional) e
-    WHERE e.source <> e.target AND e.w > 0
-      AND e.source IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
-      AND e.target IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
-    GROUP BY e.source, e.target;
+    SELECT source, target, weight FROM scrm._strength_graph(
+      'SELECT source, target, kind_weight * sv AS weight FROM pg_temp.scrm_rel WHERE kind_weight * sv > 0
+       UNION ALL
+       SELECT target, source, kind_weight * sv FROM pg_temp.scrm_rel WHERE bidirectional AND kind_weight * sv > 0',
+      ARRAY(SELECT customer FROM pg_temp.scrm_customer WHERE consent));
     counts := counts || jsonb_build_object('relationships', bad.rows);
     DROP TABLE pg_temp.scrm_rel;
   END IF;
