@@ -332,6 +332,7 @@ DECLARE
   edges text := 'SELECT source, target, weight FROM pg_temp.scrm_edge';
   expr text;
   tbl text;
+  caller_work_mem text := current_setting('work_mem');
 BEGIN
   SELECT * INTO cfg FROM scrm.config;
   IF NOT FOUND THEN
@@ -341,7 +342,8 @@ BEGIN
   s := scrm._settings(cfg.settings);
   cols := cfg.columns;
   as_of := coalesce((s->>'as_of')::timestamptz, now());
-  -- hash joins and aggregates over every customer: give them room (this transaction only)
+  -- hash joins and aggregates over every customer: give them room while
+  -- refresh runs (restored at the end; an error ends the transaction anyway)
   IF pg_size_bytes(current_setting('work_mem')) < 256 * 1024 * 1024 THEN
     PERFORM set_config('work_mem', '256MB', true);
   END IF;
@@ -617,6 +619,7 @@ BEGIN
              WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'scrm\_%' AND c.relkind = 'r' LOOP
     EXECUTE format('DROP TABLE pg_temp.%I', tbl);
   END LOOP;
+  PERFORM set_config('work_mem', caller_work_mem, true);
   RETURN jsonb_build_object('customers', n, 'as_of', as_of, 'row_counts', counts, 'step_ms', steps,
                             'total_ms', round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1));
 END
