@@ -53,6 +53,7 @@
 
 PG_FUNCTION_INFO_V1(scrm_communities);
 PG_FUNCTION_INFO_V1(scrm_modularity);
+PG_FUNCTION_INFO_V1(scrm_community_cohesion);
 
 #define LPA_MAX_SWEEPS		1000
 #define LEIDEN_THETA		0.01
@@ -929,16 +930,25 @@ cmp_by_comm(const void *a, const void *b, void *arg)
 	return (ca > cb) - (ca < cb);
 }
 
-/*
- * scrm.modularity(edges, membership, resolution) RETURNS float8
- * NULL when the graph has no edge weight at all (modularity is undefined).
- */
-Datum
-scrm_modularity(PG_FUNCTION_ARGS)
+/* A partition's weight sums: per dense community c (0..nc-1) */
+typedef struct PartitionSums
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
-	const char *mquery = ScrmTextArg(fcinfo, 1, "membership");
-	double		gamma = resolution_arg(fcinfo, 2);
+	Graph	   *g;
+	int32		nc;
+	int64	   *id;				/* community id of dense community c */
+	double	   *tot;			/* sum of member degrees (undirected) */
+	double	   *inner;			/* weight inside, each tie at both ends */
+	double		total;			/* 2m */
+} PartitionSums;
+
+/*
+ * Load the graph (undirected) and the membership query, and sum each
+ * community's degree and internal weight.  Every node of the graph needs a
+ * community; nodes without edges do not matter.
+ */
+static void
+partition_sums(const char *edges, const char *mquery, PartitionSums *ps)
+{
 	ScrmColumn	cols[2] = {
 		{"node", SCRM_COL_ID, true},
 		{"community", SCRM_COL_ID, true},
@@ -948,10 +958,6 @@ scrm_modularity(PG_FUNCTION_ARGS)
 	CGraph		cg;
 	int32	   *order,
 			   *dense;
-	double	   *tot,
-			   *inner;
-	double		total = 0.0,
-				q = 0.0;
 	int32		n,
 				v,
 				nc = 0;
@@ -975,6 +981,7 @@ scrm_modularity(PG_FUNCTION_ARGS)
 	/* dense community numbers, by sorting nodes on their community */
 	order = ScrmAlloc(&g->budget, Max(n, 1), sizeof(int32));
 	dense = ScrmAlloc(&g->budget, Max(n, 1), sizeof(int32));
+	ps->id = ScrmAlloc(&g->budget, Max(n, 1), sizeof(int64));
 	for (v = 0; v < n; v++)
 		order[v] = v;
 	qsort_arg(order, n, sizeof(int32), cmp_by_comm, st.comm);
@@ -983,29 +990,82 @@ scrm_modularity(PG_FUNCTION_ARGS)
 		if (v > 0 && st.comm[order[v]] != st.comm[order[v - 1]])
 			nc++;
 		dense[order[v]] = nc;
+		ps->id[nc] = st.comm[order[v]];
 	}
-	tot = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(double));
-	inner = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(double));
+	ps->g = g;
+	ps->nc = n > 0 ? nc + 1 : 0;
+	ps->tot = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(double));
+	ps->inner = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(double));
+	ps->total = 0.0;
 	for (v = 0; v < n; v++)
 	{
 		int64		p;
 
 		if ((v & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		tot[dense[v]] += cg.k[v];
-		inner[dense[v]] += cg.self[v];
-		total += cg.k[v];
+		ps->tot[dense[v]] += cg.k[v];
+		ps->inner[dense[v]] += cg.self[v];
+		ps->total += cg.k[v];
 		for (p = cg.off[v]; p < cg.off[v + 1]; p++)
 			if (dense[cg.adj[p]] == dense[v])
-				inner[dense[v]] += cg.w[p];
+				ps->inner[dense[v]] += cg.w[p];
 	}
-	if (!(total > 0.0))
+}
+
+/*
+ * scrm.modularity(edges, membership, resolution) RETURNS float8
+ * NULL when the graph has no edge weight at all (modularity is undefined).
+ */
+Datum
+scrm_modularity(PG_FUNCTION_ARGS)
+{
+	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	const char *mquery = ScrmTextArg(fcinfo, 1, "membership");
+	double		gamma = resolution_arg(fcinfo, 2);
+	PartitionSums ps;
+	double		q = 0.0;
+	int32		c;
+
+	partition_sums(edges, mquery, &ps);
+	if (!(ps.total > 0.0))
 	{
-		GraphFree(g);
+		GraphFree(ps.g);
 		PG_RETURN_NULL();
 	}
-	for (v = 0; v < n; v++)
-		q += inner[v] / total - gamma * (tot[v] / total) * (tot[v] / total);
-	GraphFree(g);
+	for (c = 0; c < ps.nc; c++)
+		q += ps.inner[c] / ps.total - gamma * (ps.tot[c] / ps.total) * (ps.tot[c] / ps.total);
+	GraphFree(ps.g);
 	PG_RETURN_FLOAT8(q);
+}
+
+/*
+ * scrm._community_cohesion(edges, membership)
+ *	 RETURNS TABLE (community, internal_weight, total_weight)
+ * Per community, the weight of its members' ties counted at both ends:
+ * inside the community, and in all; their ratio is the internal-edge share
+ * of scrm.community_clout.
+ */
+Datum
+scrm_community_cohesion(PG_FUNCTION_ARGS)
+{
+	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	const char *mquery = ScrmTextArg(fcinfo, 1, "membership");
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PartitionSums ps;
+	int32		c;
+
+	InitMaterializedSRF(fcinfo, 0);
+	partition_sums(edges, mquery, &ps);
+	for (c = 0; c < ps.nc; c++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = Int64GetDatum(ps.id[c]);
+		values[1] = Float8GetDatum(ps.inner[c]);
+		values[2] = Float8GetDatum(ps.tot[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	GraphFree(ps.g);
+	PG_RETURN_NULL();
 }

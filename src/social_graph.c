@@ -28,6 +28,7 @@
 PG_FUNCTION_INFO_V1(scrm_influence_value);
 PG_FUNCTION_INFO_V1(scrm_churn_impact);
 PG_FUNCTION_INFO_V1(scrm_strength_graph);
+PG_FUNCTION_INFO_V1(scrm_network_reach);
 
 /*
  * SOCIAL.md asks for ||dz||_1 <= 1e-9 ||V+||_1 within 100 iterations; we
@@ -573,6 +574,47 @@ scrm_strength_graph(PG_FUNCTION_ARGS)
 			values[2] = Float8GetDatum(arc_strength(g, u, e));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
+	}
+	GraphFree(g);
+	PG_RETURN_NULL();
+}
+
+/*
+ * scrm._network_reach(edges, autonomy) RETURNS TABLE (node, reach)
+ *	 reach_u = sum_v P_uv = sum_v s_uv / (autonomy + S_v): the shares of
+ *	 other customers' decisions u holds (SOCIAL.md §2), which §3 turns into
+ *	 the advocacy network-reach factor min(2, 1 + 0.25 ln(1 + reach)).
+ *	 One row per node with an outgoing arc.
+ */
+Datum
+scrm_network_reach(PG_FUNCTION_ARGS)
+{
+	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	double		s0 = positive_arg(fcinfo, 1, "autonomy");
+	Graph	   *g;
+	double	   *S;
+	int32		u;
+	int64		e;
+
+	InitMaterializedSRF(fcinfo, 0);
+	g = GraphLoad(edges, true, GRAPH_WEIGHTED | GRAPH_STRENGTH | GRAPH_BUILD_OUT);
+	S = incoming_strength(g);
+	for (u = 0; u < g->n; u++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+		double		p = 0.0;
+
+		if ((u & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (g->out.off[u] == g->out.off[u + 1])
+			continue;
+		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
+			p += arc_strength(g, u, e) / (s0 + S[g->out.adj[e]]);
+		values[0] = Int64GetDatum(g->ids[u]);
+		values[1] = Float8GetDatum(p);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);
 	PG_RETURN_NULL();

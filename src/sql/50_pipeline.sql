@@ -227,6 +227,24 @@ RETURNS text[]
 AS 'MODULE_PATHNAME', 'scrm_check_input'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+CREATE FUNCTION scrm._community_cohesion(edges text, membership text)
+RETURNS TABLE (community bigint, internal_weight float8, total_weight float8)
+AS 'MODULE_PATHNAME', 'scrm_community_cohesion'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100;
+
+COMMENT ON FUNCTION scrm._community_cohesion(text, text) IS
+  'Internal: per community of membership (node, community), the weight of its members'' ties counted at '
+  'both ends (the graph as undirected), inside the community and in all; the sums behind scrm.modularity.';
+
+CREATE FUNCTION scrm._network_reach(edges text, autonomy float8)
+RETURNS TABLE (node bigint, reach float8)
+AS 'MODULE_PATHNAME', 'scrm_network_reach'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._network_reach(text, float8) IS
+  'Internal: per node with an outgoing tie, sum_v s_uv / (autonomy + S_v), the shares of other customers'' '
+  'decisions it holds (SOCIAL.md section 2); scrm.refresh turns it into the advocacy network reach.';
+
 CREATE FUNCTION scrm._strength_graph(edges text, keep bigint[])
 RETURNS TABLE (source bigint, target bigint, weight float8)
 AS 'MODULE_PATHNAME', 'scrm_strength_graph'
@@ -478,9 +496,7 @@ BEGIN
     WHERE kind = 'survey' AND score IS NOT NULL AND occurred_at <= as_of AND occurred_at >= as_of - interval '365 days'
     ORDER BY customer, occurred_at DESC, score),
   -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
-  incoming AS (SELECT target, sum(weight) AS total FROM pg_temp.scrm_edge GROUP BY target),
-  reach AS (SELECT e.source AS customer, sum(e.weight / ((s->>'autonomy')::float8 + i.total)) AS p
-            FROM pg_temp.scrm_edge e JOIN incoming i USING (target) GROUP BY e.source),
+  reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(edges, (s->>'autonomy')::float8)),
   pts AS (
     SELECT coalesce(a.customer, nps.customer) AS customer, (a.a).valence, (a.a).distinct_counterparties,
            coalesce(a.converted, false) AS converted, nps.nps_class,
@@ -601,9 +617,8 @@ BEGIN
            count(*) FILTER (WHERE advocate_label = 'detractor') AS detractors
     FROM pg_temp.scrm_total WHERE consent AND community IS NOT NULL GROUP BY community),
   e AS (
-    SELECT a.community, sum(e.weight) FILTER (WHERE a.community = b.community) AS internal, sum(e.weight) AS touching
-    FROM pg_temp.scrm_edge e JOIN pg_temp.scrm_community a ON a.customer = e.source
-    JOIN pg_temp.scrm_community b ON b.customer = e.target GROUP BY a.community)
+    SELECT community, internal_weight AS internal, total_weight AS touching
+    FROM scrm._community_cohesion(edges, 'SELECT customer AS node, community FROM pg_temp.scrm_community'))
   SELECT m.community, m.members, m.monetary_value, m.total_value, m.referral_value, m.influence_value,
          m.advocates, m.detractors, 100.0 * (m.advocates - m.detractors) / m.members,
          m.total_value, 100 * percent_rank() OVER (ORDER BY m.total_value),
@@ -683,7 +698,7 @@ COMMENT ON COLUMN scrm.community_clout.detractors IS 'members labelled detractor
 COMMENT ON COLUMN scrm.community_clout.net_advocacy IS '(advocates - detractors) / members * 100';
 COMMENT ON COLUMN scrm.community_clout.clout IS 'sum of the members'' total value';
 COMMENT ON COLUMN scrm.community_clout.clout_index IS 'percentile rank of clout among communities, 0..100';
-COMMENT ON COLUMN scrm.community_clout.internal_edge_share IS 'share of the tie strength of members'' ties that stays inside the community (cohesion)';
+COMMENT ON COLUMN scrm.community_clout.internal_edge_share IS 'share of the members'' tie strength that stays inside the community, ties inside counting at both ends (cohesion)';
 COMMENT ON COLUMN scrm.community_clout.computed_at IS 'start of the refresh that computed the row';
 
 CREATE VIEW scrm.top_advocates AS
