@@ -347,7 +347,7 @@ DECLARE
   bad record;
   excellent_from float8;
   exceptional_from float8;
-  edges text := 'SELECT source, target, weight FROM pg_temp.scrm_edge';
+  edges text := 'SELECT source, target, weight FROM pg_temp._scrm_refresh_edge';
   expr text;
   tbl text;
   caller_work_mem text := current_setting('work_mem');
@@ -367,7 +367,7 @@ BEGIN
   END IF;
   -- leftovers of a failed refresh in this session (ON COMMIT DROP covers the rest)
   FOR tbl IN SELECT c.relname FROM pg_class c
-             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'scrm\_%' AND c.relkind = 'r' LOOP
+             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '\_scrm\_refresh\_%' AND c.relkind = 'r' LOOP
     EXECUTE format('DROP TABLE pg_temp.%I', tbl);
   END LOOP;
 
@@ -376,48 +376,48 @@ BEGIN
   expr := CASE WHEN NOT (cols->'customers') ? 'social_consent' THEN 'true'
                WHEN s->>'consent_mode' = 'opt_in' THEN 'coalesce(social_consent, false)'
                ELSE 'coalesce(social_consent, true)' END;
-  EXECUTE format('CREATE TEMP TABLE scrm_customer ON COMMIT DROP AS
+  EXECUTE format('CREATE TEMP TABLE _scrm_refresh_customer ON COMMIT DROP AS
                   SELECT customer::bigint AS customer, bool_and(%s) AS consent, count(*) AS rows
                   FROM (%s) q WHERE customer IS NOT NULL GROUP BY 1', expr, cfg.customers);
-  SELECT customer INTO n FROM pg_temp.scrm_customer WHERE rows > 1 LIMIT 1;
+  SELECT customer INTO n FROM pg_temp._scrm_refresh_customer WHERE rows > 1 LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'customer % appears more than once in the customers query', n
       USING ERRCODE = '22023', HINT = 'Give each customer exactly one row.';
   END IF;
-  ANALYZE pg_temp.scrm_customer;
-  counts := counts || jsonb_build_object('customers', (SELECT count(*) FROM pg_temp.scrm_customer),
-                                         'consenting', (SELECT count(*) FROM pg_temp.scrm_customer WHERE consent));
+  ANALYZE pg_temp._scrm_refresh_customer;
+  counts := counts || jsonb_build_object('customers', (SELECT count(*) FROM pg_temp._scrm_refresh_customer),
+                                         'consenting', (SELECT count(*) FROM pg_temp._scrm_refresh_customer WHERE consent));
   steps := scrm._step(steps, 'customers', t0);
 
   -- RFM and model fits
   t0 := clock_timestamp();
   -- (no filter on known customers here: that would keep the aggregate out of
   -- a parallel plan; purchases of unknown customers drop out at the joins)
-  EXECUTE format('CREATE TEMP TABLE scrm_rfm ON COMMIT DROP AS
+  EXECUTE format('CREATE TEMP TABLE _scrm_refresh_rfm ON COMMIT DROP AS
                   SELECT q.customer::bigint AS customer, scrm.rfm(q.purchased_at::timestamptz, q.amount::float8, $1, $2) AS rfm
                   FROM (%s) q
                   WHERE q.customer IS NOT NULL AND q.purchased_at IS NOT NULL AND q.amount IS NOT NULL
                   GROUP BY 1', cfg.purchases)
     USING as_of, (s->>'period')::interval;
-  DELETE FROM pg_temp.scrm_rfm r WHERE NOT EXISTS (SELECT 1 FROM pg_temp.scrm_customer c WHERE c.customer = r.customer);
-  counts := counts || jsonb_build_object('buyers', (SELECT count(rfm) FROM pg_temp.scrm_rfm));
+  DELETE FROM pg_temp._scrm_refresh_rfm r WHERE NOT EXISTS (SELECT 1 FROM pg_temp._scrm_refresh_customer c WHERE c.customer = r.customer);
+  counts := counts || jsonb_build_object('buyers', (SELECT count(rfm) FROM pg_temp._scrm_refresh_rfm));
   steps := scrm._step(steps, 'rfm', t0);
   t0 := clock_timestamp();
-  SELECT scrm.bgnbd_fit(rfm), scrm.gammagamma_fit(rfm) INTO bg, gg FROM pg_temp.scrm_rfm WHERE rfm IS NOT NULL;
+  SELECT scrm.bgnbd_fit(rfm), scrm.gammagamma_fit(rfm) INTO bg, gg FROM pg_temp._scrm_refresh_rfm WHERE rfm IS NOT NULL;
   steps := scrm._step(steps, 'model fits', t0);
 
   -- the relationship graph of consenting customers (SOCIAL.md section 10):
   -- kind weight * strength * recency, bidirectional kinds both ways, self-loops
   -- dropped, duplicates merged by noisy-OR
   t0 := clock_timestamp();
-  CREATE TEMP TABLE scrm_edge (source bigint, target bigint, weight float8) ON COMMIT DROP;
+  CREATE TEMP TABLE _scrm_refresh_edge (source bigint, target bigint, weight float8) ON COMMIT DROP;
   IF cfg.relationships IS NOT NULL THEN
     expr := CASE WHEN (cols->'relationships') ? 'strength' THEN 'coalesce(q.strength::float8, 1)' ELSE '1' END;
     IF (cols->'relationships') ? 'last_interaction_at' THEN
       -- recency half-life 365 days (float8 arithmetic: date_part, not numeric extract)
       expr := expr || ' * coalesce(power(2::float8, -greatest(date_part(''epoch'', $1 - q.last_interaction_at::timestamptz), 0) / 31536000.0), 1)';
     END IF;
-    EXECUTE format('CREATE TEMP TABLE scrm_rel ON COMMIT DROP AS
+    EXECUTE format('CREATE TEMP TABLE _scrm_refresh_rel ON COMMIT DROP AS
                     SELECT q.source::bigint AS source, q.target::bigint AS target, %s AS kind,
                            k.weight AS kind_weight, k.bidirectional, (%s)::float8 AS sv
                     FROM (%s) q %s',
@@ -431,7 +431,7 @@ BEGIN
            count(*) FILTER (WHERE NOT (sv >= 0 AND sv <= 1)) AS out_of_range,
            min(kind) FILTER (WHERE kind_weight IS NULL) AS some_kind,
            min(sv) FILTER (WHERE NOT (sv >= 0 AND sv <= 1)) AS some_strength
-      INTO bad FROM pg_temp.scrm_rel;
+      INTO bad FROM pg_temp._scrm_refresh_rel;
     IF bad.unknown > 0 THEN
       RAISE EXCEPTION 'unknown relationship kind "%"', coalesce(bad.some_kind, 'NULL')
         USING ERRCODE = '22023',
@@ -446,36 +446,36 @@ BEGIN
     END IF;
     -- the C side keeps consenting customers only, merges duplicates by
     -- noisy-OR and drops self-loops
-    INSERT INTO pg_temp.scrm_edge
+    INSERT INTO pg_temp._scrm_refresh_edge
     SELECT source, target, weight FROM scrm._strength_graph(
-      'SELECT source, target, kind_weight * sv AS weight FROM pg_temp.scrm_rel WHERE kind_weight * sv > 0
+      'SELECT source, target, kind_weight * sv AS weight FROM pg_temp._scrm_refresh_rel WHERE kind_weight * sv > 0
        UNION ALL
-       SELECT target, source, kind_weight * sv FROM pg_temp.scrm_rel WHERE bidirectional AND kind_weight * sv > 0',
-      ARRAY(SELECT customer FROM pg_temp.scrm_customer WHERE consent));
+       SELECT target, source, kind_weight * sv FROM pg_temp._scrm_refresh_rel WHERE bidirectional AND kind_weight * sv > 0',
+      ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent));
     counts := counts || jsonb_build_object('relationships', bad.rows);
-    DROP TABLE pg_temp.scrm_rel;
+    DROP TABLE pg_temp._scrm_refresh_rel;
   END IF;
-  counts := counts || jsonb_build_object('edges', (SELECT count(*) FROM pg_temp.scrm_edge));
+  counts := counts || jsonb_build_object('edges', (SELECT count(*) FROM pg_temp._scrm_refresh_edge));
   steps := scrm._step(steps, 'graph', t0);
 
   -- PageRank and communities
   t0 := clock_timestamp();
-  CREATE TEMP TABLE scrm_pagerank ON COMMIT DROP AS SELECT node AS customer, score FROM scrm.pagerank(edges);
-  CREATE TEMP TABLE scrm_community ON COMMIT DROP AS
+  CREATE TEMP TABLE _scrm_refresh_pagerank ON COMMIT DROP AS SELECT node AS customer, score FROM scrm.pagerank(edges);
+  CREATE TEMP TABLE _scrm_refresh_community ON COMMIT DROP AS
     SELECT node AS customer, community FROM scrm.communities(edges, s->>'community_method', 1.0, (s->>'seed')::int);
   steps := scrm._step(steps, 'pagerank and communities', t0);
 
   -- advocacy events of consenting customers, none with an excluded counterparty
   t0 := clock_timestamp();
-  EXECUTE format('CREATE TEMP TABLE scrm_event ON COMMIT DROP AS
+  EXECUTE format('CREATE TEMP TABLE _scrm_refresh_event ON COMMIT DROP AS
                   SELECT e.* FROM (
                     SELECT customer::bigint AS customer, %s AS kind, occurred_at::timestamptz AS occurred_at,
                            %s AS counterparty, %s AS audience, NULL::integer AS score FROM (%s) q
                     UNION ALL
                     SELECT customer::bigint, ''survey'', answered_at::timestamptz, NULL, NULL, score::integer FROM (%s) q) e
-                  WHERE e.customer IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
+                  WHERE e.customer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
                     AND (e.counterparty IS NULL
-                         OR e.counterparty NOT IN (SELECT customer FROM pg_temp.scrm_customer WHERE NOT consent))',
+                         OR e.counterparty NOT IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent))',
                  CASE WHEN (cols->'interactions') ? 'resolved'
                       THEN 'CASE WHEN q.kind = ''complaint'' AND q.resolved THEN ''complaint_resolved'' ELSE q.kind::text END'
                       ELSE 'q.kind::text' END,
@@ -483,16 +483,16 @@ BEGIN
                  CASE WHEN (cols->'interactions') ? 'audience' THEN 'q.audience::bigint' ELSE 'NULL::bigint' END,
                  coalesce(cfg.interactions, 'SELECT NULL::bigint AS customer, NULL::text AS kind, NULL::timestamptz AS occurred_at WHERE false'),
                  coalesce(cfg.surveys, 'SELECT NULL::bigint AS customer, NULL::integer AS score, NULL::timestamptz AS answered_at WHERE false'));
-  counts := counts || jsonb_build_object('events', (SELECT count(*) FROM pg_temp.scrm_event));
-  CREATE TEMP TABLE scrm_advocacy ON COMMIT DROP AS
+  counts := counts || jsonb_build_object('events', (SELECT count(*) FROM pg_temp._scrm_refresh_event));
+  CREATE TEMP TABLE _scrm_refresh_advocacy ON COMMIT DROP AS
   WITH a AS (
     SELECT customer, scrm.advocacy(kind, occurred_at, as_of, counterparty, audience,
                                    (s->>'advocacy_half_life')::interval, customer, score) AS a,
            bool_or(kind = 'referral_converted' AND occurred_at <= as_of AND occurred_at >= as_of - interval '3 years'
                    AND counterparty IS DISTINCT FROM customer) AS converted
-    FROM pg_temp.scrm_event GROUP BY customer),
+    FROM pg_temp._scrm_refresh_event GROUP BY customer),
   nps AS (
-    SELECT DISTINCT ON (customer) customer, scrm.nps_class(score) AS nps_class FROM pg_temp.scrm_event
+    SELECT DISTINCT ON (customer) customer, scrm.nps_class(score) AS nps_class FROM pg_temp._scrm_refresh_event
     WHERE kind = 'survey' AND score IS NOT NULL AND occurred_at <= as_of AND occurred_at >= as_of - interval '365 days'
     ORDER BY customer, occurred_at DESC, score),
   -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
@@ -510,7 +510,7 @@ BEGIN
 
   -- monetary value (CLV) and advocacy of every customer
   t0 := clock_timestamp();
-  CREATE TEMP TABLE scrm_value ON COMMIT DROP AS
+  CREATE TEMP TABLE _scrm_refresh_value ON COMMIT DROP AS
   SELECT c.customer, c.consent,
          scrm.p_alive(bg, (r.rfm).frequency, (r.rfm).recency, (r.rfm).age) AS p_alive,
          scrm.expected_purchases(bg, (s->>'clv_steps')::int * (s->>'clv_step')::float8,
@@ -526,32 +526,32 @@ BEGIN
               ELSE 'neutral' END AS advocate_label,
          CASE WHEN c.consent THEN a.nps_class END AS nps_class,
          coalesce(a.valence, 1) AS valence
-  FROM pg_temp.scrm_customer c
-  LEFT JOIN pg_temp.scrm_rfm r USING (customer)
-  LEFT JOIN pg_temp.scrm_advocacy a USING (customer);
+  FROM pg_temp._scrm_refresh_customer c
+  LEFT JOIN pg_temp._scrm_refresh_rfm r USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_advocacy a USING (customer);
   steps := scrm._step(steps, 'clv', t0);
 
   -- referral and influence value (SOCIAL.md sections 1 and 2)
   t0 := clock_timestamp();
-  CREATE TEMP TABLE scrm_referral (customer bigint, referral_value float8) ON COMMIT DROP;
+  CREATE TEMP TABLE _scrm_refresh_referral (customer bigint, referral_value float8) ON COMMIT DROP;
   IF cfg.referrals IS NOT NULL THEN
-    INSERT INTO pg_temp.scrm_referral
+    INSERT INTO pg_temp._scrm_refresh_referral
     SELECT node, referral_value FROM scrm.referral_value(
       format('SELECT q.* FROM (%s) q
-              WHERE q.referrer IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)
-                AND q.referred IN (SELECT customer FROM pg_temp.scrm_customer WHERE consent)', cfg.referrals),
-      'SELECT customer AS node, monetary_value AS value FROM pg_temp.scrm_value WHERE consent',
+              WHERE q.referrer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
+                AND q.referred IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)', cfg.referrals),
+      'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent',
       (s->>'incrementality')::float8, (s->>'acquisition_saving')::float8);
   END IF;
-  CREATE TEMP TABLE scrm_influence ON COMMIT DROP AS
+  CREATE TEMP TABLE _scrm_refresh_influence ON COMMIT DROP AS
   SELECT node AS customer, influence_value FROM scrm.influence_value(
-    edges, 'SELECT customer AS node, monetary_value AS value FROM pg_temp.scrm_value WHERE consent',
+    edges, 'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent',
     (s->>'autonomy')::float8, (s->>'hop_continuation')::float8);
   steps := scrm._step(steps, 'referral and influence value', t0);
 
   -- social adjustment (SOCIAL.md section 4) and tier thresholds (section 5)
   t0 := clock_timestamp();
-  CREATE TEMP TABLE scrm_total ON COMMIT DROP AS
+  CREATE TEMP TABLE _scrm_refresh_total ON COMMIT DROP AS
   SELECT v.*, CASE WHEN v.consent THEN coalesce(r.referral_value, 0) END AS referral_value,
          CASE WHEN v.consent THEN coalesce(i.influence_value, 0) END AS influence_value,
          CASE WHEN v.consent
@@ -559,29 +559,29 @@ BEGIN
                                      v.valence, (s->>'cap')::float8, (s->>'floor')::float8)
               ELSE v.monetary_value END AS total_value,
          p.score AS pagerank, m.community
-  FROM pg_temp.scrm_value v
-  LEFT JOIN pg_temp.scrm_referral r USING (customer)
-  LEFT JOIN pg_temp.scrm_influence i USING (customer)
-  LEFT JOIN pg_temp.scrm_pagerank p USING (customer)
-  LEFT JOIN pg_temp.scrm_community m USING (customer);
+  FROM pg_temp._scrm_refresh_value v
+  LEFT JOIN pg_temp._scrm_refresh_referral r USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_influence i USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_pagerank p USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_community m USING (customer);
   SELECT percentile_cont((s->>'excellent_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value),
          percentile_cont((s->>'exceptional_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value)
     INTO excellent_from, exceptional_from
-  FROM pg_temp.scrm_total WHERE p_alive >= 0.5;
+  FROM pg_temp._scrm_refresh_total WHERE p_alive >= 0.5;
   IF excellent_from IS NULL THEN
     -- nobody alive: thresholds over everyone
     SELECT percentile_cont((s->>'excellent_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value),
            percentile_cont((s->>'exceptional_percentile')::float8 / 100) WITHIN GROUP (ORDER BY total_value)
       INTO excellent_from, exceptional_from
-    FROM pg_temp.scrm_total;
+    FROM pg_temp._scrm_refresh_total;
   END IF;
   steps := scrm._step(steps, 'social adjustment and tiers', t0);
 
   -- churn impact (SOCIAL.md section 6)
   t0 := clock_timestamp();
-  CREATE TEMP TABLE scrm_churn ON COMMIT DROP AS
+  CREATE TEMP TABLE _scrm_refresh_churn ON COMMIT DROP AS
   SELECT node AS customer, loss_if_churned, value_at_risk FROM scrm.churn_impact(edges,
-    'SELECT customer AS node, monetary_value AS value, coalesce(1 - p_alive, 0) AS p_churn FROM pg_temp.scrm_value WHERE consent',
+    'SELECT customer AS node, monetary_value AS value, coalesce(1 - p_alive, 0) AS p_churn FROM pg_temp._scrm_refresh_value WHERE consent',
     (s->>'contagion')::float8, (s->>'contagion_half_life_months')::float8, (s->>'churn_horizon_months')::float8);
   steps := scrm._step(steps, 'churn impact', t0);
 
@@ -606,7 +606,7 @@ BEGIN
   FROM (SELECT x.*, ch.value_at_risk, ch.loss_if_churned,
                scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
                scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
-        FROM pg_temp.scrm_total x LEFT JOIN pg_temp.scrm_churn ch USING (customer)) t;
+        FROM pg_temp._scrm_refresh_total x LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t;
   -- community clout (SOCIAL.md section 7)
   DELETE FROM scrm.community_score;
   INSERT INTO scrm.community_score
@@ -615,10 +615,10 @@ BEGIN
            sum(referral_value) AS referral_value, sum(influence_value) AS influence_value,
            count(*) FILTER (WHERE advocate_label = 'advocate') AS advocates,
            count(*) FILTER (WHERE advocate_label = 'detractor') AS detractors
-    FROM pg_temp.scrm_total WHERE consent AND community IS NOT NULL GROUP BY community),
+    FROM pg_temp._scrm_refresh_total WHERE consent AND community IS NOT NULL GROUP BY community),
   e AS (
     SELECT community, internal_weight AS internal, total_weight AS touching
-    FROM scrm._community_cohesion(edges, 'SELECT customer AS node, community FROM pg_temp.scrm_community'))
+    FROM scrm._community_cohesion(edges, 'SELECT customer AS node, community FROM pg_temp._scrm_refresh_community'))
   SELECT m.community, m.members, m.monetary_value, m.total_value, m.referral_value, m.influence_value,
          m.advocates, m.detractors, 100.0 * (m.advocates - m.detractors) / m.members,
          m.total_value, 100 * percent_rank() OVER (ORDER BY m.total_value),
@@ -626,12 +626,12 @@ BEGIN
   FROM m LEFT JOIN e USING (community);
   steps := scrm._step(steps, 'write results', t0);
 
-  n := (SELECT count(*) FROM pg_temp.scrm_total);
+  n := (SELECT count(*) FROM pg_temp._scrm_refresh_total);
   INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
                                 row_counts, step_ms)
   VALUES (started, clock_timestamp(), as_of, n, s, bg, gg, counts, steps);
   FOR tbl IN SELECT c.relname FROM pg_class c
-             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'scrm\_%' AND c.relkind = 'r' LOOP
+             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '\_scrm\_refresh\_%' AND c.relkind = 'r' LOOP
     EXECUTE format('DROP TABLE pg_temp.%I', tbl);
   END LOOP;
   PERFORM set_config('work_mem', caller_work_mem, true);
