@@ -96,19 +96,23 @@ typedef struct AdvKinds
 
 /* Advocacy scale: the Net at which the score reaches 1 - 1/e (SOCIAL.md §9) */
 #define ADVOCACY_SCALE		10.0
-#define DAMPING_WINDOW		"30 days"
-#define EVENT_HORIZON		"3 years"
-#define SURVEY_WINDOW		"365 days"
+/* Windows, as intervals in calendar arithmetic (months, days, microseconds) */
+#define DAMPING_WINDOW_DAYS	30		/* '30 days' */
+#define EVENT_HORIZON_MONTHS 36		/* '3 years' */
+#define SURVEY_WINDOW_DAYS	365		/* '365 days' */
 
+/* t - interval, as timestamptz - interval computes it (session time zone) */
 static TimestampTz
-minus_interval(TimestampTz t, const char *interval)
+minus_interval(TimestampTz t, int32 months, int32 days)
 {
-	Datum		iv = DirectFunctionCall3(interval_in, CStringGetDatum(interval),
-										 ObjectIdGetDatum(InvalidOid),
-										 Int32GetDatum(-1));
+	Interval	iv;
 
+	iv.time = 0;
+	iv.day = days;
+	iv.month = months;
 	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-												   TimestampTzGetDatum(t), iv));
+												   TimestampTzGetDatum(t),
+												   IntervalPGetDatum(&iv)));
 }
 
 /* Read scrm.advocacy_kind into the function's long-lived context */
@@ -284,8 +288,8 @@ scrm_advocacy_trans(PG_FUNCTION_ARGS)
 	if (st->have_params)
 		set_params(st, as_of, half_life, st->oldest, st->survey_from);
 	else
-		set_params(st, as_of, half_life, minus_interval(as_of, EVENT_HORIZON),
-				   minus_interval(as_of, SURVEY_WINDOW));
+		set_params(st, as_of, half_life, minus_interval(as_of, EVENT_HORIZON_MONTHS, 0),
+				   minus_interval(as_of, 0, SURVEY_WINDOW_DAYS));
 
 	/* rows without a kind or a time carry no event, as aggregates skip NULLs */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -544,7 +548,7 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 			first = i;
 		else
 		{
-			TimestampTz from = minus_interval(ev[i].t, DAMPING_WINDOW);
+			TimestampTz from = minus_interval(ev[i].t, 0, DAMPING_WINDOW_DAYS);
 
 			while (ev[first].t < from)
 				first++;
