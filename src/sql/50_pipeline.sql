@@ -44,6 +44,7 @@ CREATE TABLE scrm.config (
     surveys text,
     settings jsonb NOT NULL DEFAULT '{}',
     columns jsonb NOT NULL DEFAULT '{}',
+    search_path text NOT NULL DEFAULT '',
     configured_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -59,6 +60,7 @@ COMMENT ON COLUMN scrm.config.referrals IS 'SQL returning referrer, referred [, 
 COMMENT ON COLUMN scrm.config.surveys IS 'SQL returning customer, score, answered_at';
 COMMENT ON COLUMN scrm.config.settings IS 'settings given to scrm.configure (SOCIAL.md section 9)';
 COMMENT ON COLUMN scrm.config.columns IS 'columns found in each query at configure time';
+COMMENT ON COLUMN scrm.config.search_path IS 'the search_path of the scrm.configure call: refresh resolves the queries with it';
 COMMENT ON COLUMN scrm.config.configured_at IS 'when scrm.configure ran';
 
 SELECT pg_catalog.pg_extension_config_dump('scrm.config', '');
@@ -268,7 +270,6 @@ CREATE FUNCTION scrm.configure(
     settings jsonb DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   s jsonb := scrm._settings(settings);
@@ -298,9 +299,10 @@ BEGIN
                    'or set consent_mode to objection to include everyone except customers whose social_consent is false.';
   END IF;
   DELETE FROM scrm.config;
-  INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns)
+  INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns,
+                           search_path)
   VALUES (q->>'customers', q->>'purchases', q->>'relationships', q->>'interactions', q->>'referrals',
-          q->>'surveys', configure.settings, cols);
+          q->>'surveys', configure.settings, cols, pg_catalog.current_setting('search_path'));
   RETURN jsonb_build_object('inputs', cols, 'settings', s);
 END
 $$;
@@ -309,7 +311,8 @@ COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb) IS
   'Point social_crm at a CRM''s own tables: inner queries returning the columns of SOCIAL.md section 10 '
   '(customers and purchases required; relationships, interactions, referrals, surveys optional) and '
   'settings overriding the defaults of scrm.default_settings(). Every query is planned and its columns '
-  'checked now, so a typo fails here (42703/42804); unknown settings fail with 22023. Replaces the '
+  'checked now, with the caller''s search_path, so a typo fails here (42703/42804); unknown settings fail '
+  'with 22023. The search_path is stored and scrm.refresh resolves the queries with it. Replaces the '
   'previous configuration; returns the columns found and the settings in force.';
 
 -- One step of scrm.refresh: run it, note its time, report progress
@@ -360,6 +363,9 @@ BEGIN
   s := scrm._settings(cfg.settings);
   cols := cfg.columns;
   as_of := coalesce((s->>'as_of')::timestamptz, now());
+  -- the inner queries resolve names as they did at configure time (the
+  -- function's own SET clause restores the caller's search_path on exit)
+  PERFORM set_config('search_path', cfg.search_path, true);
   -- hash joins and aggregates over every customer: give them room while
   -- refresh runs (restored at the end; an error ends the transaction anyway)
   IF pg_size_bytes(current_setting('work_mem')) < 256 * 1024 * 1024 THEN
