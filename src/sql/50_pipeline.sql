@@ -409,7 +409,12 @@ BEGIN
   counts := counts || jsonb_build_object('buyers', (SELECT count(rfm) FROM pg_temp._scrm_refresh_rfm));
   steps := scrm._step(steps, 'rfm', t0);
   t0 := clock_timestamp();
-  SELECT scrm.bgnbd_fit(rfm), scrm.gammagamma_fit(rfm) INTO bg, gg FROM pg_temp._scrm_refresh_rfm WHERE rfm IS NOT NULL;
+  -- Gamma-Gamma models positive spend: repeat buyers whose repeat purchases
+  -- average 0 or less (free orders, refunds) stay out of the spend fit
+  SELECT scrm.bgnbd_fit(rfm),
+         scrm.gammagamma_fit(rfm) FILTER (WHERE (rfm).frequency = 0 OR (rfm).monetary > 0)
+    INTO bg, gg
+  FROM pg_temp._scrm_refresh_rfm WHERE rfm IS NOT NULL;
   steps := scrm._step(steps, 'model fits', t0);
 
   -- the relationship graph of consenting customers (SOCIAL.md section 10):
@@ -521,8 +526,11 @@ BEGIN
          scrm.p_alive(bg, (r.rfm).frequency, (r.rfm).recency, (r.rfm).age) AS p_alive,
          scrm.expected_purchases(bg, (s->>'clv_steps')::int * (s->>'clv_step')::float8,
                                  (r.rfm).frequency, (r.rfm).recency, (r.rfm).age) AS expected_purchases,
+         -- a repeat buyer whose repeat purchases average 0 or less is worth 0
+         CASE WHEN (r.rfm).frequency > 0 AND (r.rfm).monetary <= 0 THEN 0 ELSE
          coalesce(scrm.clv(bg, gg, (r.rfm).frequency, (r.rfm).recency, (r.rfm).age, (r.rfm).monetary,
-                           (s->>'clv_steps')::int, (s->>'clv_step')::float8, (s->>'discount_rate')::float8), 0) AS monetary_value,
+                           (s->>'clv_steps')::int, (s->>'clv_step')::float8, (s->>'discount_rate')::float8), 0)
+         END AS monetary_value,
          CASE WHEN c.consent THEN coalesce(a.points, 0) END AS advocacy_points,
          CASE WHEN c.consent THEN coalesce(a.score, 0) END AS advocate_score,
          CASE WHEN NOT c.consent THEN NULL
