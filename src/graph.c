@@ -213,16 +213,6 @@ narrow_ids(ScrmBudget *b, int64 *raw, int64 m, int64 cap, const int32 *direct,
 	return ScrmRealloc(b, out, cap * 2, Max(cap, 1), sizeof(int32));
 }
 
-/* qsort comparator for int64 */
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * Number the distinct ids 0..n-1 in ascending order and turn the raw rows
  * into g->edges.  A compact id range (the usual serial customer ids) uses a
@@ -302,7 +292,7 @@ renumber(LoadState *st)
 				ScrmFree(b, old.slots, old.mask + 1, sizeof(IdSlot));
 			}
 		}
-		qsort(g->ids, n, sizeof(int64), int64_cmp);
+		qsort(g->ids, n, sizeof(int64), ScrmCmpInt64);
 		for (i = 0; i < n; i++)
 			idmap_slot(&map, g->ids[i])->val = (int32) i;
 	}

@@ -337,11 +337,7 @@ scrm_advocacy_trans(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(8))
 			PG_RETURN_POINTER(st);	/* an unanswered survey */
 		score = PG_GETARG_INT32(8);
-		if (score < 0 || score > 10)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("survey score must be between 0 and 10"),
-					 errdetail("score is %d.", score)));
+		ScrmCheckSurveyScore(score);
 		ev.score = (int16) score;
 		ev.base *= score >= 9 ? 1.0 : (score >= 7 ? 0.0 : -1.0);
 	}
@@ -478,15 +474,6 @@ event_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-static int
-int64_cmp(const void *pa, const void *pb)
-{
-	int64		a = *(const int64 *) pa,
-				b = *(const int64 *) pb;
-
-	return (a > b) - (a < b);
-}
-
 static bool
 same_series(const AdvEvent *a, const AdvEvent *b)
 {
@@ -577,7 +564,7 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 	}
 	if (nhelped > 0)
 	{
-		qsort(helped, nhelped, sizeof(int64), int64_cmp);
+		qsort(helped, nhelped, sizeof(int64), ScrmCmpInt64);
 		for (i = 0; i < nhelped; i++)
 			if (i == 0 || helped[i] != helped[i - 1])
 				distinct++;

@@ -232,6 +232,59 @@ ScrmIntervalSeconds(const Interval *iv)
 		iv->month * (DAYS_PER_YEAR * SECS_PER_DAY / MONTHS_PER_YEAR);
 }
 
+/* qsort comparator for int64 */
+int
+ScrmCmpInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* A survey answer must be on the 0..10 scale (NPS) */
+void
+ScrmCheckSurveyScore(int32 score)
+{
+	if (score < 0 || score > 10)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("survey score must be between 0 and 10"),
+				 errdetail("score is %d.", score)));
+}
+
+/* Error: a customer_value query gave customer id twice */
+void
+ScrmDuplicateCustomer(int64 id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("customer %lld appears more than once in the customer_value query",
+					(long long) id),
+			 errhint("Give each customer exactly one row.")));
+}
+
+/* The value column of a customer_value row: not NULL (22004), finite (22023) */
+double
+ScrmCustomerValue(int64 id, Datum value, bool isnull)
+{
+	double		v;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customer_value query returned a null value"),
+				 errdetail("Customer %lld has a null value.", (long long) id),
+				 errhint("Use coalesce(value, 0) AS value to count it as worth nothing.")));
+	v = DatumGetFloat8(value);
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("customer value must be a finite number"),
+				 errdetail("Customer %lld has value %g.", (long long) id, v)));
+	return v;
+}
+
 /* Point buf at the bytes of a bytea, for pq_getmsg* reads (no copy) */
 void
 ScrmBytesReader(StringInfo buf, bytea *bytes)

@@ -48,6 +48,10 @@ extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 							   const char *name);
 extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
 extern double ScrmIntervalSeconds(const Interval *iv);
+extern int	ScrmCmpInt64(const void *a, const void *b);
+extern void ScrmCheckSurveyScore(int32 score);
+extern void ScrmDuplicateCustomer(int64 id);
+extern double ScrmCustomerValue(int64 id, Datum value, bool isnull);
 extern void ScrmArgNotNull(FunctionCallInfo fcinfo, int argno,
 						   const char *name);
 

@@ -16,14 +16,15 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/tuplestore.h"
 
 #include "graph.h"
 #include "input.h"
+#include "social_crm.h"
 
 PG_FUNCTION_INFO_V1(scrm_influence_value);
 PG_FUNCTION_INFO_V1(scrm_churn_impact);
@@ -60,36 +61,14 @@ typedef struct ValueState
 } ValueState;
 
 static void
-duplicate_customer(int64 id)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("customer %lld appears more than once in the customer_value query",
-					(long long) id),
-			 errhint("Give each customer exactly one row.")));
-}
-
-static void
 load_value(void *arg, Datum *values, bool *isnull)
 {
 	ValueState *st = (ValueState *) arg;
 	int64		id = ScrmRowId(values, isnull, st->cols, 0, "customer_value");
-	double		value,
+	double		value = ScrmCustomerValue(id, values[1], isnull[1]),
 				p = 0.0;
 	int32		v;
 
-	if (isnull[1])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer_value query returned a null value"),
-				 errdetail("Customer %lld has a null value.", (long long) id),
-				 errhint("Use coalesce(value, 0) AS value to count it as worth nothing.")));
-	value = DatumGetFloat8(values[1]);
-	if (isnan(value) || isinf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("customer value must be a finite number"),
-				 errdetail("Customer %lld has value %g.", (long long) id, value)));
 	if (st->with_churn)
 	{
 		if (isnull[2])
@@ -108,7 +87,7 @@ load_value(void *arg, Datum *values, bool *isnull)
 	if (v >= 0)
 	{
 		if (st->seen[v])
-			duplicate_customer(id);
+			ScrmDuplicateCustomer(id);
 		st->seen[v] = true;
 		st->value[v] = value;
 		if (st->with_churn)
@@ -128,15 +107,6 @@ load_value(void *arg, Datum *values, bool *isnull)
 	st->out_value[st->nout] = value;
 	st->out_p[st->nout] = p;
 	st->nout++;
-}
-
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -173,10 +143,10 @@ load_social_graph(const char *edges, const char *values_query, bool with_churn,
 	{
 		sorted = ScrmAlloc(&g->budget, st->nout, sizeof(int64));
 		memcpy(sorted, st->out_id, sizeof(int64) * st->nout);
-		qsort(sorted, st->nout, sizeof(int64), cmp_int64);
+		qsort(sorted, st->nout, sizeof(int64), ScrmCmpInt64);
 		for (i = 1; i < st->nout; i++)
 			if (sorted[i] == sorted[i - 1])
-				duplicate_customer(sorted[i]);
+				ScrmDuplicateCustomer(sorted[i]);
 		ScrmFree(&g->budget, sorted, st->nout, sizeof(int64));
 	}
 	return g;

@@ -107,18 +107,7 @@ load_customer_value(void *arg, Datum *values, bool *isnull)
 	CustomerValue v;
 
 	v.id = ScrmRowId(values, isnull, st->cols, 0, "customer_value");
-	if (isnull[1])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer_value query returned a null value"),
-				 errdetail("Customer %lld has a null value.", (long long) v.id),
-				 errhint("Use coalesce(value, 0) AS value to count it as worth nothing.")));
-	v.value = DatumGetFloat8(values[1]);
-	if (!isfinite(v.value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("customer value must be a finite number"),
-				 errdetail("Customer %lld has value %g.", (long long) v.id, v.value)));
+	v.value = ScrmCustomerValue(v.id, values[1], isnull[1]);
 	grow(st->budget, (void **) &st->val, &st->valcap, st->nval, sizeof(CustomerValue));
 	st->val[st->nval++] = v;
 }
@@ -153,15 +142,6 @@ value_cmp(const void *pa, const void *pb)
 {
 	int64		a = ((const CustomerValue *) pa)->id;
 	int64		b = ((const CustomerValue *) pb)->id;
-
-	return (a > b) - (a < b);
-}
-
-static int
-id_cmp(const void *pa, const void *pb)
-{
-	int64		a = *(const int64 *) pa,
-				b = *(const int64 *) pb;
 
 	return (a > b) - (a < b);
 }
@@ -263,11 +243,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 		qsort(st.val, st.nval, sizeof(CustomerValue), value_cmp);
 	for (i = 1; i < st.nval; i++)
 		if (st.val[i].id == st.val[i - 1].id)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("customer %lld appears more than once in the customer_value query",
-							(long long) st.val[i].id),
-					 errhint("Give each customer exactly one row.")));
+			ScrmDuplicateCustomer(st.val[i].id);
 
 	/* merge duplicate referrals: one referral, rewards added */
 	ref = st.ref;
@@ -299,7 +275,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	for (i = 0; i < st.nval; i++)
 		ids[nids++] = st.val[i].id;
 	if (nids > 1)
-		qsort(ids, nids, sizeof(int64), id_cmp);
+		qsort(ids, nids, sizeof(int64), ScrmCmpInt64);
 	j = 0;
 	for (i = 0; i < nids; i++)
 		if (j == 0 || ids[i] != ids[j - 1])

@@ -100,23 +100,13 @@ scrm_service_tier(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text("good"));
 }
 
-static void
-check_score(int32 score)
-{
-	if (score < 0 || score > 10)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("survey score must be between 0 and 10"),
-				 errdetail("score is %d.", score)));
-}
-
 /* scrm.nps_class(score) -> promoter (9-10), passive (7-8), detractor (0-6) */
 Datum
 scrm_nps_class(PG_FUNCTION_ARGS)
 {
 	int32		score = PG_GETARG_INT32(0);
 
-	check_score(score);
+	ScrmCheckSurveyScore(score);
 	PG_RETURN_TEXT_P(cstring_to_text(score >= 9 ? "promoter" :
 									 score >= 7 ? "passive" : "detractor"));
 }
@@ -144,7 +134,7 @@ scrm_nps_trans(PG_FUNCTION_ARGS)
 	int64	   *c;
 	int32		score = PG_GETARG_INT32(1);
 
-	check_score(score);
+	ScrmCheckSurveyScore(score);
 	state = AggCheckCallContext(fcinfo, NULL) ? PG_GETARG_ARRAYTYPE_P(0)
 		: PG_GETARG_ARRAYTYPE_P_COPY(0);
 	c = nps_counts(state);

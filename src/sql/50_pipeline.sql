@@ -371,11 +371,6 @@ BEGIN
   IF pg_size_bytes(current_setting('work_mem')) < 256 * 1024 * 1024 THEN
     PERFORM set_config('work_mem', '256MB', true);
   END IF;
-  -- leftovers of a failed refresh in this session (ON COMMIT DROP covers the rest)
-  FOR tbl IN SELECT c.relname FROM pg_class c
-             WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '\_scrm\_refresh\_%' AND c.relkind = 'r' LOOP
-    EXECUTE format('DROP TABLE pg_temp.%I', tbl);
-  END LOOP;
 
   -- customers and consent (SOCIAL.md section 8)
   t0 := clock_timestamp();
@@ -391,8 +386,8 @@ BEGIN
       USING ERRCODE = '22023', HINT = 'Give each customer exactly one row.';
   END IF;
   ANALYZE pg_temp._scrm_refresh_customer;
-  counts := counts || jsonb_build_object('customers', (SELECT count(*) FROM pg_temp._scrm_refresh_customer),
-                                         'consenting', (SELECT count(*) FROM pg_temp._scrm_refresh_customer WHERE consent));
+  counts := counts || (SELECT jsonb_build_object('customers', count(*), 'consenting', count(*) FILTER (WHERE consent))
+                       FROM pg_temp._scrm_refresh_customer);
   steps := scrm._step(steps, 'customers', t0);
 
   -- RFM and model fits
@@ -644,6 +639,8 @@ BEGIN
   INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
                                 row_counts, step_ms)
   VALUES (started, clock_timestamp(), as_of, n, s, bg, gg, counts, steps);
+  -- drop the work tables now, so a second refresh in this transaction can
+  -- create them again (a failed refresh takes them with its rollback)
   FOR tbl IN SELECT c.relname FROM pg_class c
              WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '\_scrm\_refresh\_%' AND c.relkind = 'r' LOOP
     EXECUTE format('DROP TABLE pg_temp.%I', tbl);
