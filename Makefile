@@ -16,11 +16,12 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # versions are frozen in src/sql/updates/ and never edited: the install script
 # of 0.1.0 and, once a version is released, its upgrade script.  The upgrade
 # script to the version in development is assembled from the source files
-# added since the last release (test/upgrade-test.sh checks that updating
-# gives exactly the catalog of a fresh install).
+# added since the last release, after src/sql/upgrade/from-<last release>.sql
+# for what those files cannot redefine (test/upgrade-test.sh checks that
+# updating gives exactly the catalog of a fresh install).
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 UPGRADE_FROM = 0.1.0
-UPGRADE_SOURCES = src/sql/45_advocacy.sql src/sql/50_pipeline.sql
+UPGRADE_SOURCES = src/sql/upgrade/from-0.1.0.sql src/sql/45_advocacy.sql src/sql/50_pipeline.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
 

@@ -184,7 +184,9 @@ ClvParetoLogLik(const double *p, const ClvData *d)
 
 /*
  * Gamma-Gamma log-likelihood of the mean spends (d->tx holds m) summed over
- * the rows (weighted); with grad, its gradient in (p, q, gamma).
+ * the rows (weighted); with grad, its gradient in (p, q, gamma).  Rows sorted
+ * by x make the terms that depend only on x (three lnΓ and two ψ) computed
+ * once per distinct x, as in ClvBgnbdLogLik.
  */
 double
 ClvGammaGammaLogLik(const double *par, const ClvData *d, double *grad)
@@ -193,7 +195,13 @@ ClvGammaGammaLogLik(const double *par, const ClvData *d, double *grad)
 				q = par[1],
 				g = par[2];
 	double		ll = 0.0;
+	double		base = q * log(g) - lgamma(q);
 	double		psi_q = grad ? ClvDigamma(q) : 0.0;
+	double		lg = log(g);
+	double		cur_x = -1.0,	/* no x yet */
+				cx = 0.0,		/* lnΓ(px+q) - lnΓ(px) - lnΓ(q) + q ln γ + px ln x */
+				psi_pxq = 0.0,
+				dpx = 0.0;		/* ψ(px+q) - ψ(px) + ln x */
 	int64		i;
 
 	if (grad)
@@ -204,16 +212,26 @@ ClvGammaGammaLogLik(const double *par, const ClvData *d, double *grad)
 					m = d->tx[i],
 					w = d->w[i];
 		double		px = p * x;
+		double		lm = log(m);
 		double		lgm = log(g + x * m);
 
-		ll += w * (lgamma(px + q) - lgamma(px) - lgamma(q) + q * log(g) +
-				   (px - 1.0) * log(m) + px * log(x) - (px + q) * lgm);
+		if (x != cur_x)
+		{
+			double		lx = log(x);
+
+			cur_x = x;
+			cx = lgamma(px + q) - lgamma(px) + base + px * lx;
+			if (grad)
+			{
+				psi_pxq = ClvDigamma(px + q);
+				dpx = psi_pxq - ClvDigamma(px) + lx;
+			}
+		}
+		ll += w * (cx + (px - 1.0) * lm - (px + q) * lgm);
 		if (grad)
 		{
-			double		psi_pxq = ClvDigamma(px + q);
-
-			grad[0] += w * x * (psi_pxq - ClvDigamma(px) + log(m) + log(x) - lgm);
-			grad[1] += w * (psi_pxq - psi_q + log(g) - lgm);
+			grad[0] += w * x * (dpx + lm - lgm);
+			grad[1] += w * (psi_pxq - psi_q + lg - lgm);
 			grad[2] += w * (q / g - (px + q) / (g + x * m));
 		}
 	}

@@ -11,6 +11,10 @@
  * are merged by summing their weights.  All big arrays are accounted
  * against scrm.max_memory before they are allocated.
  *
+ * Arcs may also come one at a time (GraphBegin, GraphAddArc, GraphEnd), and
+ * scrm.refresh shares one graph between its steps (GraphShare): a NULL
+ * edges query loads that graph instead of reading rows.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -18,6 +22,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/memutils.h"
 
 #include "graph.h"
 #include "input.h"
@@ -39,23 +44,6 @@ typedef struct IdMap
 	IdSlot	   *slots;
 	int64		count;
 } IdMap;
-
-/* Edge rows as streamed: raw bigint ids, before renumbering */
-typedef struct LoadState
-{
-	Graph	   *g;
-	ScrmColumn *cols;
-	bool		weighted;
-	bool		strength;		/* GRAPH_STRENGTH: weights in [0, 1] */
-	int64		m;
-	int64		cap;
-	int64	   *sid;
-	int64	   *tid;
-	double	   *w;				/* NULL while every weight is 1 */
-	int64		min_id;
-	int64		max_id;
-	double		rows_estimate;	/* planner's estimate, set before row 1 */
-} LoadState;
 
 /* splitmix64 finalizer: a well-mixed hash of a 64-bit id */
 static inline uint64
@@ -100,7 +88,7 @@ idmap_slot(IdMap *map, int64 id)
 
 /* Make room for one more edge row */
 static void
-rows_reserve(LoadState *st)
+rows_reserve(GraphBuilder *st)
 {
 	ScrmBudget *b = &st->g->budget;
 	int64		newcap;
@@ -148,27 +136,10 @@ check_weight(bool isnull, Datum value, int64 s, int64 t)
 	return w;
 }
 
-/* Row callback: append one edge */
-static void
-load_edge(void *arg, Datum *values, bool *isnull)
+/* Append the arc s -> t of weight w (checked by the caller) */
+void
+GraphAddArc(GraphBuilder *st, int64 s, int64 t, double w)
 {
-	LoadState  *st = (LoadState *) arg;
-	int64		s = ScrmRowId(values, isnull, st->cols, 0, "edges");
-	int64		t = ScrmRowId(values, isnull, st->cols, 1, "edges");
-	double		w = 1.0;
-
-	if (st->weighted && st->cols[2].attnum != 0)
-		w = check_weight(isnull[2], values[2], s, t);
-	if (st->strength)
-	{
-		if (w > 1.0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("edge strength must be between 0 and 1"),
-					 errdetail("Edge (%lld, %lld) has weight %g.",
-							   (long long) s, (long long) t, w)));
-	}
-
 	rows_reserve(st);
 	st->sid[st->m] = s;
 	st->tid[st->m] = t;
@@ -188,6 +159,29 @@ load_edge(void *arg, Datum *values, bool *isnull)
 	st->min_id = Min(st->min_id, Min(s, t));
 	st->max_id = Max(st->max_id, Max(s, t));
 	st->m++;
+}
+
+/* Row callback of GraphLoad: check one edge row and append it */
+static void
+load_edge(void *arg, Datum *values, bool *isnull)
+{
+	GraphBuilder *st = (GraphBuilder *) arg;
+	int64		s = ScrmRowId(values, isnull, st->cols, 0, "edges");
+	int64		t = ScrmRowId(values, isnull, st->cols, 1, "edges");
+	double		w = 1.0;
+
+	if (st->weighted && st->cols[2].attnum != 0)
+		w = check_weight(isnull[2], values[2], s, t);
+	if (st->strength)
+	{
+		if (w > 1.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("edge strength must be between 0 and 1"),
+					 errdetail("Edge (%lld, %lld) has weight %g.",
+							   (long long) s, (long long) t, w)));
+	}
+	GraphAddArc(st, s, t, w);
 }
 
 /*
@@ -219,7 +213,7 @@ narrow_ids(ScrmBudget *b, int64 *raw, int64 m, int64 cap, const int32 *direct,
  * direct table indexed by id - min; anything else a hash map and a sort.
  */
 static void
-renumber(LoadState *st)
+renumber(GraphBuilder *st)
 {
 	Graph	   *g = st->g;
 	ScrmBudget *b = &g->budget;
@@ -314,33 +308,175 @@ renumber(LoadState *st)
 		ScrmFree(b, map.slots, map.mask + 1, sizeof(IdSlot));
 }
 
+/* An empty graph and a builder for its arcs */
+Graph *
+GraphBegin(GraphBuilder *st, bool directed, int flags)
+{
+	Graph	   *g = palloc0(sizeof(Graph));
+
+	ScrmBudgetInit(&g->budget, "graph");
+	g->directed = directed;
+	memset(st, 0, sizeof(GraphBuilder));
+	st->g = g;
+	st->weighted = (flags & GRAPH_WEIGHTED) != 0;
+	st->strength = (flags & GRAPH_STRENGTH) != 0;
+	return g;
+}
+
+/* Number the nodes of the arcs added and build the CSRs named in flags */
+void
+GraphEnd(GraphBuilder *st, int flags)
+{
+	renumber(st);
+	GraphBuildCSR(st->g, flags);
+}
+
 /*
  * Read a graph from edges_query (columns source, target and, with
  * GRAPH_WEIGHTED, an optional weight) and build the CSRs named in flags.
+ * A NULL edges_query means the graph shared by scrm._refresh_graph.
  */
 Graph *
 GraphLoad(const char *edges_query, bool directed, int flags)
 {
-	Graph	   *g = palloc0(sizeof(Graph));
 	ScrmColumn	cols[3] = {
 		{"source", SCRM_COL_ID, true},
 		{"target", SCRM_COL_ID, true},
 		{"weight", SCRM_COL_FLOAT, false},
 	};
-	LoadState	st;
+	GraphBuilder st;
+	Graph	   *g;
 
-	ScrmBudgetInit(&g->budget, "graph");
-	g->directed = directed;
-
-	memset(&st, 0, sizeof(st));
-	st.g = g;
+	if (edges_query == NULL)
+		return GraphLoadShared(directed, flags);
+	g = GraphBegin(&st, directed, flags);
 	st.cols = cols;
-	st.weighted = (flags & GRAPH_WEIGHTED) != 0;
-	st.strength = (flags & GRAPH_STRENGTH) != 0;
 	ScrmReadQuery(edges_query, "edges", cols, st.weighted ? 3 : 2,
 				  load_edge, &st, &st.rows_estimate);
-	renumber(&st);
-	GraphBuildCSR(g, flags);
+	GraphEnd(&st, flags);
+	return g;
+}
+
+/*
+ * The shared graph: scrm.refresh builds its relationship graph once
+ * (scrm._refresh_graph) and its graph steps load it from here instead of
+ * reading an edges query.  The arcs live in a memory context of the current
+ * transaction, so they go with it (or with the subtransaction that built
+ * them, if that aborts); a reset callback forgets them then.
+ */
+typedef struct SharedGraph
+{
+	ScrmBudget	budget;
+	int64		m;
+	int64	   *src;
+	int64	   *dst;
+	double	   *w;
+	MemoryContextCallback gone;
+} SharedGraph;
+
+static SharedGraph *shared_graph = NULL;
+
+static void
+shared_graph_gone(void *arg)
+{
+	if (shared_graph == arg)
+		shared_graph = NULL;
+}
+
+/*
+ * Share the arcs u -> v of g's out-CSR with keep[u] and keep[v] (every
+ * node when keep is NULL), self-loops left out, replacing any graph shared
+ * before.  Returns the number of arcs shared.
+ */
+int64
+GraphShare(const Graph *g, const bool *keep)
+{
+	MemoryContext old;
+	SharedGraph *sg;
+	int64		m = 0,
+				e;
+	int32		u;
+
+	if (shared_graph)
+		ScrmBudgetRelease(&shared_graph->budget);	/* its callback clears it */
+	Assert(shared_graph == NULL);
+
+	old = MemoryContextSwitchTo(CurTransactionContext);
+	sg = palloc0(sizeof(SharedGraph));
+	ScrmBudgetInit(&sg->budget, "shared graph");
+	MemoryContextSwitchTo(old);
+	MemoryContextSetIdentifier(sg->budget.context, "social_crm shared graph");
+	for (u = 0; u < g->n; u++)
+		if (keep == NULL || keep[u])
+			for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
+				if (g->out.adj[e] != u && (keep == NULL || keep[g->out.adj[e]]))
+					m++;
+	sg->src = ScrmAlloc(&sg->budget, Max(m, 1), sizeof(int64));
+	sg->dst = ScrmAlloc(&sg->budget, Max(m, 1), sizeof(int64));
+	sg->w = ScrmAlloc(&sg->budget, Max(m, 1), sizeof(double));
+	for (u = 0; u < g->n; u++)
+	{
+		if ((u & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (keep && !keep[u])
+			continue;
+		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
+		{
+			int32		v = g->out.adj[e];
+
+			if (v == u || (keep && !keep[v]))
+				continue;
+			sg->src[sg->m] = g->ids[u];
+			sg->dst[sg->m] = g->ids[v];
+			sg->w[sg->m] = g->out.w ? g->out.w[e] : 1.0;
+			sg->m++;
+		}
+	}
+	/* the callback lives in the context it watches */
+	sg->gone.func = shared_graph_gone;
+	sg->gone.arg = sg;
+	MemoryContextRegisterResetCallback(sg->budget.context, &sg->gone);
+	shared_graph = sg;
+	return m;
+}
+
+/* Call fn on every shared arc (an error when nothing is shared) */
+void
+GraphSharedArcs(void (*fn) (void *arg, int64 s, int64 t, double w), void *arg)
+{
+	int64		i;
+
+	if (shared_graph == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no relationship graph has been built in this transaction"),
+				 errhint("scrm.refresh builds it with scrm._refresh_graph before its graph steps.")));
+	for (i = 0; i < shared_graph->m; i++)
+	{
+		if ((i & INTERRUPT_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		fn(arg, shared_graph->src[i], shared_graph->dst[i], shared_graph->w[i]);
+	}
+}
+
+static void
+add_shared_arc(void *arg, int64 s, int64 t, double w)
+{
+	GraphBuilder *st = (GraphBuilder *) arg;
+
+	GraphAddArc(st, s, t, st->weighted ? w : 1.0);
+}
+
+/* The shared graph, loaded as GraphLoad would load it from a query */
+Graph *
+GraphLoadShared(bool directed, int flags)
+{
+	GraphBuilder st;
+	Graph	   *g = GraphBegin(&st, directed, flags);
+
+	st.rows_estimate = shared_graph ? shared_graph->m : 0;
+	GraphSharedArcs(add_shared_arc, &st);
+	GraphEnd(&st, flags);
 	return g;
 }
 

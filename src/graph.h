@@ -56,7 +56,31 @@ typedef struct Graph
 #define GRAPH_STRENGTH		0x10	/* weights are strengths in [0, 1] (default 1);
 									 * duplicates merge by noisy-OR */
 
+/* Arcs added one at a time, before renumbering (GraphBegin .. GraphEnd) */
+typedef struct GraphBuilder
+{
+	Graph	   *g;
+	struct ScrmColumn *cols;	/* GraphLoad's query columns */
+	bool		weighted;
+	bool		strength;		/* GRAPH_STRENGTH: weights in [0, 1] */
+	int64		m;
+	int64		cap;
+	int64	   *sid;
+	int64	   *tid;
+	double	   *w;				/* NULL while every weight is 1 */
+	int64		min_id;
+	int64		max_id;
+	double		rows_estimate;	/* expected arcs (0: unknown) */
+} GraphBuilder;
+
 /* graph.c */
+extern Graph *GraphBegin(GraphBuilder *b, bool directed, int flags);
+extern void GraphAddArc(GraphBuilder *b, int64 s, int64 t, double w);
+extern void GraphEnd(GraphBuilder *b, int flags);
+extern int64 GraphShare(const Graph *g, const bool *keep);
+extern void GraphSharedArcs(void (*fn) (void *arg, int64 s, int64 t, double w),
+							void *arg);
+extern Graph *GraphLoadShared(bool directed, int flags);
 extern Graph *GraphLoad(const char *edges_query, bool directed, int flags);
 extern void GraphFree(Graph *g);
 extern int32 GraphFindNode(const Graph *g, int64 id);

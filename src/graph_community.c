@@ -46,12 +46,14 @@
 #include "common/pg_prng.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
 #include "graph.h"
 #include "input.h"
 
 PG_FUNCTION_INFO_V1(scrm_communities);
+PG_FUNCTION_INFO_V1(scrm_refresh_communities);
 PG_FUNCTION_INFO_V1(scrm_modularity);
 PG_FUNCTION_INFO_V1(scrm_community_cohesion);
 
@@ -823,13 +825,13 @@ work_init(Work *wk, ScrmBudget *b, const CGraph *cg, double gamma)
  * scrm.communities(edges, method, resolution, seed)
  *	 RETURNS TABLE (node bigint, community bigint)
  */
-Datum
-scrm_communities(PG_FUNCTION_ARGS)
+static Datum
+scrm_communities_run(FunctionCallInfo fcinfo, int off)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
-	const char *method = ScrmTextArg(fcinfo, 1, "method");
+	const char *edges = off == 0 ? ScrmTextArg(fcinfo, 0, "edges") : NULL;
+	const char *method = ScrmTextArg(fcinfo, 1 + off, "method");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	double		gamma = resolution_arg(fcinfo, 2);
+	double		gamma = resolution_arg(fcinfo, 2 + off);
 	int32		seed;
 	Graph	   *g;
 	CGraph		cg;
@@ -839,8 +841,8 @@ scrm_communities(PG_FUNCTION_ARGS)
 	int32		n,
 				v;
 
-	ScrmArgNotNull(fcinfo, 3, "seed");
-	seed = PG_GETARG_INT32(3);
+	ScrmArgNotNull(fcinfo, 3 + off, "seed");
+	seed = PG_GETARG_INT32(3 + off);
 	if (strcmp(method, "louvain") != 0 && strcmp(method, "leiden") != 0 &&
 		strcmp(method, "label_propagation") != 0)
 		ereport(ERROR,
@@ -889,6 +891,19 @@ scrm_communities(PG_FUNCTION_ARGS)
 	}
 	GraphFree(g);
 	PG_RETURN_NULL();
+}
+
+Datum
+scrm_communities(PG_FUNCTION_ARGS)
+{
+	return scrm_communities_run(fcinfo, 0);
+}
+
+/* scrm._refresh_communities(method, ...): scrm.communities of the shared graph */
+Datum
+scrm_refresh_communities(PG_FUNCTION_ARGS)
+{
+	return scrm_communities_run(fcinfo, -1);
 }
 
 /* State of the membership-reading callback */
@@ -1041,6 +1056,7 @@ scrm_modularity(PG_FUNCTION_ARGS)
 /*
  * scrm._community_cohesion(edges, membership)
  *	 RETURNS TABLE (community, internal_weight, total_weight)
+ * (edges NULL: the graph shared by scrm._refresh_graph)
  * Per community, the weight of its members' ties counted at both ends:
  * inside the community, and in all; their ratio is the internal-edge share
  * of scrm.community_clout.
@@ -1048,7 +1064,8 @@ scrm_modularity(PG_FUNCTION_ARGS)
 Datum
 scrm_community_cohesion(PG_FUNCTION_ARGS)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	/* edges NULL: the graph shared by scrm._refresh_graph */
+	const char *edges = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	const char *mquery = ScrmTextArg(fcinfo, 1, "membership");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PartitionSums ps;

@@ -32,6 +32,7 @@
 #include "input.h"
 
 PG_FUNCTION_INFO_V1(scrm_pagerank);
+PG_FUNCTION_INFO_V1(scrm_refresh_pagerank);
 
 /* State of the personalization-reading callback */
 typedef struct PersState
@@ -186,16 +187,16 @@ float_arg(FunctionCallInfo fcinfo, int argno, const char *name)
  * scrm.pagerank(edges, damping, max_iterations, tolerance, directed,
  * personalization) RETURNS TABLE (node bigint, score float8)
  */
-Datum
-scrm_pagerank(PG_FUNCTION_ARGS)
+static Datum
+scrm_pagerank_run(FunctionCallInfo fcinfo, int off)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
-	double		damping = float_arg(fcinfo, 1, "damping");
+	const char *edges = off == 0 ? ScrmTextArg(fcinfo, 0, "edges") : NULL;
+	double		damping = float_arg(fcinfo, 1 + off, "damping");
 	int			max_iterations;
-	double		tolerance = float_arg(fcinfo, 3, "tolerance");
+	double		tolerance = float_arg(fcinfo, 3 + off, "tolerance");
 	bool		directed;
-	const char *pers = PG_ARGISNULL(5) ? NULL :
-		text_to_cstring(PG_GETARG_TEXT_PP(5));
+	const char *pers = PG_ARGISNULL(5 + off) ? NULL :
+		text_to_cstring(PG_GETARG_TEXT_PP(5 + off));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Graph	   *g;
 	double	   *p,
@@ -204,10 +205,10 @@ scrm_pagerank(PG_FUNCTION_ARGS)
 	int			iterations;
 	int32		v;
 
-	ScrmArgNotNull(fcinfo, 2, "max_iterations");
-	ScrmArgNotNull(fcinfo, 4, "directed");
-	max_iterations = PG_GETARG_INT32(2);
-	directed = PG_GETARG_BOOL(4);
+	ScrmArgNotNull(fcinfo, 2 + off, "max_iterations");
+	ScrmArgNotNull(fcinfo, 4 + off, "directed");
+	max_iterations = PG_GETARG_INT32(2 + off);
+	directed = PG_GETARG_BOOL(4 + off);
 	ScrmCheckProbability("damping", damping);
 	if (max_iterations < 1)
 		ereport(ERROR,
@@ -248,4 +249,17 @@ scrm_pagerank(PG_FUNCTION_ARGS)
 	}
 	GraphFree(g);
 	PG_RETURN_NULL();
+}
+
+Datum
+scrm_pagerank(PG_FUNCTION_ARGS)
+{
+	return scrm_pagerank_run(fcinfo, 0);
+}
+
+/* scrm._refresh_pagerank(damping, ...): scrm.pagerank of the shared graph */
+Datum
+scrm_refresh_pagerank(PG_FUNCTION_ARGS)
+{
+	return scrm_pagerank_run(fcinfo, -1);
 }

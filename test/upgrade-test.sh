@@ -17,10 +17,10 @@ catalog() {
   psql -At -d "$1" <<'SQL'
 SELECT 'function', p.oid::regprocedure, p.provolatile, p.proisstrict, p.proparallel, p.prosecdef, p.prokind,
        p.prorettype::regtype, md5(p.prosrc), coalesce(p.probin, ''), p.proconfig, obj_description(p.oid, 'pg_proc')
-FROM pg_proc p WHERE p.pronamespace = 'scrm'::regnamespace ORDER BY 2::text;
+FROM pg_proc p WHERE p.pronamespace = 'scrm'::regnamespace ORDER BY p.oid::regprocedure::text;
 SELECT 'aggregate', a.aggfnoid::regprocedure, a.aggtransfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn,
-       a.aggfinalfn, a.aggtranstype::regtype, a.agginitval
-FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE p.pronamespace = 'scrm'::regnamespace ORDER BY 2::text;
+       a.aggfinalfn, a.aggtranstype::regtype, a.agginitval, a.aggtransspace
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE p.pronamespace = 'scrm'::regnamespace ORDER BY a.aggfnoid::regprocedure::text;
 SELECT 'relation', c.relname, c.relkind, obj_description(c.oid, 'pg_class'),
        CASE WHEN c.relkind = 'v' THEN md5(pg_get_viewdef(c.oid)) END
 FROM pg_class c WHERE c.relnamespace = 'scrm'::regnamespace ORDER BY 2;
@@ -30,12 +30,12 @@ FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND N
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 WHERE c.relnamespace = 'scrm'::regnamespace ORDER BY 2, 3;
 SELECT 'constraint', conrelid::regclass, conname, pg_get_constraintdef(oid)
-FROM pg_constraint WHERE connamespace = 'scrm'::regnamespace ORDER BY 2::text, 3;
+FROM pg_constraint WHERE connamespace = 'scrm'::regnamespace ORDER BY conrelid::regclass::text, conname;
 SELECT 'type', t.typname, t.typtype, obj_description(t.oid, 'pg_type')
 FROM pg_type t WHERE t.typnamespace = 'scrm'::regnamespace ORDER BY 2;
 SELECT 'trigger', tgrelid::regclass, tgname, pg_get_triggerdef(oid)
-FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'scrm'::regnamespace) ORDER BY 2::text, 3;
-SELECT 'config_dump', c::regclass FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'social_crm' ORDER BY 2::text;
+FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'scrm'::regnamespace) ORDER BY tgrelid::regclass::text, tgname;
+SELECT 'config_dump', c::regclass FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'social_crm' ORDER BY c::regclass::text;
 SELECT 'member', count(*) FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'social_crm')
                                            AND deptype = 'e';
 SELECT 'advocacy_kind', k.* FROM scrm.advocacy_kind k ORDER BY kind;

@@ -101,12 +101,14 @@ COMMENT ON FUNCTION scrm._advocacy_serialize(internal) IS 'support function of s
 COMMENT ON FUNCTION scrm._advocacy_deserialize(bytea, internal) IS 'support function of scrm.advocacy';
 COMMENT ON FUNCTION scrm._advocacy_final(internal) IS 'support function of scrm.advocacy';
 
+-- SSPACE: the average state (a customer's events, 32 bytes each, in an array
+-- of at least 16), so GROUP BY customer is planned in memory (see scrm.rfm).
 CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timestamptz) (
     SFUNC = scrm._advocacy_trans, STYPE = internal,
     COMBINEFUNC = scrm._advocacy_combine,
     SERIALFUNC = scrm._advocacy_serialize, DESERIALFUNC = scrm._advocacy_deserialize,
     FINALFUNC = scrm._advocacy_final,
-    PARALLEL = SAFE
+    SSPACE = 640, PARALLEL = SAFE
 );
 CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timestamptz,
                                counterparty bigint, audience bigint) (
@@ -114,7 +116,7 @@ CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timesta
     COMBINEFUNC = scrm._advocacy_combine,
     SERIALFUNC = scrm._advocacy_serialize, DESERIALFUNC = scrm._advocacy_deserialize,
     FINALFUNC = scrm._advocacy_final,
-    PARALLEL = SAFE
+    SSPACE = 640, PARALLEL = SAFE
 );
 CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timestamptz,
                                counterparty bigint, audience bigint, half_life interval) (
@@ -122,7 +124,7 @@ CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timesta
     COMBINEFUNC = scrm._advocacy_combine,
     SERIALFUNC = scrm._advocacy_serialize, DESERIALFUNC = scrm._advocacy_deserialize,
     FINALFUNC = scrm._advocacy_final,
-    PARALLEL = SAFE
+    SSPACE = 640, PARALLEL = SAFE
 );
 CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timestamptz,
                                counterparty bigint, audience bigint, half_life interval,
@@ -131,7 +133,7 @@ CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timesta
     COMBINEFUNC = scrm._advocacy_combine,
     SERIALFUNC = scrm._advocacy_serialize, DESERIALFUNC = scrm._advocacy_deserialize,
     FINALFUNC = scrm._advocacy_final,
-    PARALLEL = SAFE
+    SSPACE = 640, PARALLEL = SAFE
 );
 
 COMMENT ON AGGREGATE scrm.advocacy(text, timestamptz, timestamptz) IS

@@ -229,6 +229,71 @@ RETURNS text[]
 AS 'MODULE_PATHNAME', 'scrm_check_input'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
+-- The relationship graph of a refresh is built once, kept in memory for the
+-- rest of the transaction (the "shared graph"), and every graph step reads it
+-- from there: no work table of millions of arcs, written once and read six
+-- times.  The functions below are scrm.refresh's; they run in the session
+-- that built the graph (PARALLEL RESTRICTED) and depend on it (VOLATILE).
+CREATE FUNCTION scrm._refresh_graph(relationships text, keep bigint[],
+                                    OUT relationships bigint, OUT arcs bigint)
+AS 'MODULE_PATHNAME', 'scrm_refresh_graph'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000;
+
+COMMENT ON FUNCTION scrm._refresh_graph(text, bigint[]) IS
+  'Internal: builds the relationship graph of SOCIAL.md section 10 from relationships (source, target, kind, '
+  'kind_weight, bidirectional, strength; kind_weight NULL = a kind scrm.relationship_kind does not list, '
+  'strength = strength * recency in [0, 1]) and shares it with the graph steps that follow in this transaction: '
+  'arcs of weight kind_weight * strength (both ways when bidirectional), duplicates merged by noisy-OR, '
+  'self-loops dropped, only arcs between the customers in keep (all when keep is NULL). Returns the number '
+  'of relationship rows read and of arcs kept.';
+
+CREATE FUNCTION scrm._refresh_graph_arcs()
+RETURNS TABLE (source bigint, target bigint, weight float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_graph_arcs'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100000;
+
+COMMENT ON FUNCTION scrm._refresh_graph_arcs() IS
+  'Internal: the arcs of the graph scrm._refresh_graph built in this transaction.';
+
+CREATE FUNCTION scrm._refresh_pagerank(
+    damping float8 DEFAULT 0.85, max_iterations integer DEFAULT 100, tolerance float8 DEFAULT 1e-6,
+    directed boolean DEFAULT true, personalization text DEFAULT NULL)
+RETURNS TABLE (node bigint, score float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_pagerank'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_pagerank(float8, integer, float8, boolean, text) IS
+  'Internal: scrm.pagerank of the graph scrm._refresh_graph built in this transaction.';
+
+CREATE FUNCTION scrm._refresh_communities(
+    method text DEFAULT 'louvain', resolution float8 DEFAULT 1.0, seed integer DEFAULT 0)
+RETURNS TABLE (node bigint, community bigint)
+AS 'MODULE_PATHNAME', 'scrm_refresh_communities'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_communities(text, float8, integer) IS
+  'Internal: scrm.communities of the graph scrm._refresh_graph built in this transaction.';
+
+CREATE FUNCTION scrm._refresh_influence_value(
+    customer_value text, autonomy float8 DEFAULT 1.0, hop_continuation float8 DEFAULT 0.5)
+RETURNS TABLE (node bigint, influence_value float8, retained_share float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_influence_value'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_influence_value(text, float8, float8) IS
+  'Internal: scrm.influence_value over the graph scrm._refresh_graph built in this transaction.';
+
+CREATE FUNCTION scrm._refresh_churn_impact(
+    customer_value text, contagion float8 DEFAULT 0.8, half_life_months float8 DEFAULT 3,
+    horizon_months float8 DEFAULT 12)
+RETURNS TABLE (node bigint, own_value float8, contagion_loss float8,
+               loss_if_churned float8, value_at_risk float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_churn_impact'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_churn_impact(text, float8, float8, float8) IS
+  'Internal: scrm.churn_impact over the graph scrm._refresh_graph built in this transaction.';
+
 CREATE FUNCTION scrm._community_cohesion(edges text, membership text)
 RETURNS TABLE (community bigint, internal_weight float8, total_weight float8)
 AS 'MODULE_PATHNAME', 'scrm_community_cohesion'
@@ -236,7 +301,8 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100;
 
 COMMENT ON FUNCTION scrm._community_cohesion(text, text) IS
   'Internal: per community of membership (node, community), the weight of its members'' ties counted at '
-  'both ends (the graph as undirected), inside the community and in all; the sums behind scrm.modularity.';
+  'both ends (the graph as undirected), inside the community and in all; the sums behind scrm.modularity. '
+  'edges NULL: the graph scrm._refresh_graph built in this transaction.';
 
 CREATE FUNCTION scrm._network_reach(edges text, autonomy float8)
 RETURNS TABLE (node bigint, reach float8)
@@ -245,17 +311,8 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
 
 COMMENT ON FUNCTION scrm._network_reach(text, float8) IS
   'Internal: per node with an outgoing tie, sum_v s_uv / (autonomy + S_v), the shares of other customers'' '
-  'decisions it holds (SOCIAL.md section 2); scrm.refresh turns it into the advocacy network reach.';
-
-CREATE FUNCTION scrm._strength_graph(edges text, keep bigint[])
-RETURNS TABLE (source bigint, target bigint, weight float8)
-AS 'MODULE_PATHNAME', 'scrm_strength_graph'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100000;
-
-COMMENT ON FUNCTION scrm._strength_graph(text, bigint[]) IS
-  'Internal: the strength graph of an edges query (source, target [, weight in 0..1]) with duplicate arcs '
-  'merged by noisy-OR and self-loops dropped, as scrm.influence_value reads it; with keep, only arcs '
-  'between the customers listed.';
+  'decisions it holds (SOCIAL.md section 2); scrm.refresh turns it into the advocacy network reach. '
+  'edges NULL: the graph scrm._refresh_graph built in this transaction.';
 
 COMMENT ON FUNCTION scrm._check_input(text, text) IS
   'Internal: plans a pipeline input query, checks its columns (SOCIAL.md section 10) and returns the columns it has.';
@@ -350,7 +407,6 @@ DECLARE
   bad record;
   excellent_from float8;
   exceptional_from float8;
-  edges text := 'SELECT source, target, weight FROM pg_temp._scrm_refresh_edge';
   expr text;
   tbl text;
   caller_work_mem text := current_setting('work_mem');
@@ -416,59 +472,39 @@ BEGIN
   -- kind weight * strength * recency, bidirectional kinds both ways, self-loops
   -- dropped, duplicates merged by noisy-OR
   t0 := clock_timestamp();
-  CREATE TEMP TABLE _scrm_refresh_edge (source bigint, target bigint, weight float8) ON COMMIT DROP;
-  IF cfg.relationships IS NOT NULL THEN
-    expr := CASE WHEN (cols->'relationships') ? 'strength' THEN 'coalesce(q.strength::float8, 1)' ELSE '1' END;
-    IF (cols->'relationships') ? 'last_interaction_at' THEN
-      -- recency half-life 365 days (float8 arithmetic: date_part, not numeric extract)
-      expr := expr || ' * coalesce(power(2::float8, -greatest(date_part(''epoch'', $1 - q.last_interaction_at::timestamptz), 0) / 31536000.0), 1)';
-    END IF;
-    EXECUTE format('CREATE TEMP TABLE _scrm_refresh_rel ON COMMIT DROP AS
-                    SELECT q.source::bigint AS source, q.target::bigint AS target, %s AS kind,
-                           k.weight AS kind_weight, k.bidirectional, (%s)::float8 AS sv
-                    FROM (%s) q %s',
-                   CASE WHEN (cols->'relationships') ? 'kind' THEN 'q.kind::text' ELSE 'NULL::text' END,
-                   expr, cfg.relationships,
-                   CASE WHEN (cols->'relationships') ? 'kind'
-                        THEN 'LEFT JOIN scrm.relationship_kind k ON k.kind = q.kind'
-                        ELSE 'CROSS JOIN (SELECT 1.0::float8 AS weight, false AS bidirectional) k' END)
-      USING as_of;
-    SELECT count(*) AS rows, count(*) FILTER (WHERE kind_weight IS NULL) AS unknown,
-           count(*) FILTER (WHERE NOT (sv >= 0 AND sv <= 1)) AS out_of_range,
-           min(kind) FILTER (WHERE kind_weight IS NULL) AS some_kind,
-           min(sv) FILTER (WHERE NOT (sv >= 0 AND sv <= 1)) AS some_strength
-      INTO bad FROM pg_temp._scrm_refresh_rel;
-    IF bad.unknown > 0 THEN
-      RAISE EXCEPTION 'unknown relationship kind "%"', coalesce(bad.some_kind, 'NULL')
-        USING ERRCODE = '22023',
-              DETAIL = format('%s relationships have a kind that scrm.relationship_kind does not list.', bad.unknown),
-              HINT = 'Known kinds are: ' || (SELECT string_agg(kind, ', ' ORDER BY kind) FROM scrm.relationship_kind)
-                     || '. Add new kinds to scrm.relationship_kind.';
-    END IF;
-    IF bad.out_of_range > 0 THEN
-      RAISE EXCEPTION 'relationship strength must be between 0 and 1'
-        USING ERRCODE = '22023',
-              DETAIL = format('%s relationships have a strength outside [0, 1], e.g. %s.', bad.out_of_range, bad.some_strength);
-    END IF;
-    -- the C side keeps consenting customers only, merges duplicates by
-    -- noisy-OR and drops self-loops
-    INSERT INTO pg_temp._scrm_refresh_edge
-    SELECT source, target, weight FROM scrm._strength_graph(
-      'SELECT source, target, kind_weight * sv AS weight FROM pg_temp._scrm_refresh_rel WHERE kind_weight * sv > 0
-       UNION ALL
-       SELECT target, source, kind_weight * sv FROM pg_temp._scrm_refresh_rel WHERE bidirectional AND kind_weight * sv > 0',
-      ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent));
-    counts := counts || jsonb_build_object('relationships', bad.rows);
-    DROP TABLE pg_temp._scrm_refresh_rel;
+  -- one pass in C (scrm._refresh_graph) checks the kinds and strengths, adds
+  -- both arcs of bidirectional kinds, keeps consenting customers only,
+  -- merges duplicates by noisy-OR and drops self-loops; the graph steps
+  -- below read the graph it keeps in memory
+  expr := CASE WHEN (cols->'relationships') ? 'strength' THEN 'coalesce(q.strength::float8, 1)' ELSE '1' END;
+  IF (cols->'relationships') ? 'last_interaction_at' THEN
+    -- recency half-life 365 days (float8 arithmetic: date_part, not numeric extract)
+    expr := expr || format(' * coalesce(power(2::float8, -greatest(date_part(''epoch'', %L::timestamptz - q.last_interaction_at::timestamptz), 0) / 31536000.0), 1)', as_of);
   END IF;
-  counts := counts || jsonb_build_object('edges', (SELECT count(*) FROM pg_temp._scrm_refresh_edge));
+  SELECT * INTO bad FROM scrm._refresh_graph(
+    CASE WHEN cfg.relationships IS NULL
+         THEN 'SELECT NULL::bigint AS source, NULL::bigint AS target, NULL::text AS kind, NULL::float8 AS kind_weight,
+                      NULL::boolean AS bidirectional, NULL::float8 AS strength WHERE false'
+         ELSE format('SELECT q.source::bigint AS source, q.target::bigint AS target, %s AS kind,
+                             k.weight::float8 AS kind_weight, k.bidirectional, (%s)::float8 AS strength
+                      FROM (%s) q %s',
+                     CASE WHEN (cols->'relationships') ? 'kind' THEN 'q.kind::text' ELSE 'NULL::text' END,
+                     expr, cfg.relationships,
+                     CASE WHEN (cols->'relationships') ? 'kind'
+                          THEN 'LEFT JOIN scrm.relationship_kind k ON k.kind = q.kind'
+                          ELSE 'CROSS JOIN (SELECT 1.0::float8 AS weight, false AS bidirectional) k' END) END,
+    ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent));
+  IF cfg.relationships IS NOT NULL THEN
+    counts := counts || jsonb_build_object('relationships', bad.relationships);
+  END IF;
+  counts := counts || jsonb_build_object('edges', bad.arcs);
   steps := scrm._step(steps, 'graph', t0);
 
   -- PageRank and communities
   t0 := clock_timestamp();
-  CREATE TEMP TABLE _scrm_refresh_pagerank ON COMMIT DROP AS SELECT node AS customer, score FROM scrm.pagerank(edges);
+  CREATE TEMP TABLE _scrm_refresh_pagerank ON COMMIT DROP AS SELECT node AS customer, score FROM scrm._refresh_pagerank();
   CREATE TEMP TABLE _scrm_refresh_community ON COMMIT DROP AS
-    SELECT node AS customer, community FROM scrm.communities(edges, s->>'community_method', 1.0, (s->>'seed')::int);
+    SELECT node AS customer, community FROM scrm._refresh_communities(s->>'community_method', 1.0, (s->>'seed')::int);
   steps := scrm._step(steps, 'pagerank and communities', t0);
 
   -- advocacy events of consenting customers, none with an excluded counterparty
@@ -502,7 +538,7 @@ BEGIN
     WHERE kind = 'survey' AND score IS NOT NULL AND occurred_at <= as_of AND occurred_at >= as_of - interval '365 days'
     ORDER BY customer, occurred_at DESC, score),
   -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
-  reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(edges, (s->>'autonomy')::float8)),
+  reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(NULL, (s->>'autonomy')::float8)),
   pts AS (
     SELECT coalesce(a.customer, nps.customer) AS customer, (a.a).valence, (a.a).distinct_counterparties,
            coalesce(a.converted, false) AS converted, nps.nps_class,
@@ -553,8 +589,8 @@ BEGIN
       (s->>'incrementality')::float8, (s->>'acquisition_saving')::float8);
   END IF;
   CREATE TEMP TABLE _scrm_refresh_influence ON COMMIT DROP AS
-  SELECT node AS customer, influence_value FROM scrm.influence_value(
-    edges, 'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent',
+  SELECT node AS customer, influence_value FROM scrm._refresh_influence_value(
+    'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent',
     (s->>'autonomy')::float8, (s->>'hop_continuation')::float8);
   steps := scrm._step(steps, 'referral and influence value', t0);
 
@@ -589,7 +625,7 @@ BEGIN
   -- churn impact (SOCIAL.md section 6)
   t0 := clock_timestamp();
   CREATE TEMP TABLE _scrm_refresh_churn ON COMMIT DROP AS
-  SELECT node AS customer, loss_if_churned, value_at_risk FROM scrm.churn_impact(edges,
+  SELECT node AS customer, loss_if_churned, value_at_risk FROM scrm._refresh_churn_impact(
     'SELECT customer AS node, monetary_value AS value, coalesce(1 - p_alive, 0) AS p_churn FROM pg_temp._scrm_refresh_value WHERE consent',
     (s->>'contagion')::float8, (s->>'contagion_half_life_months')::float8, (s->>'churn_horizon_months')::float8);
   steps := scrm._step(steps, 'churn impact', t0);
@@ -627,7 +663,7 @@ BEGIN
     FROM pg_temp._scrm_refresh_total WHERE consent AND community IS NOT NULL GROUP BY community),
   e AS (
     SELECT community, internal_weight AS internal, total_weight AS touching
-    FROM scrm._community_cohesion(edges, 'SELECT customer AS node, community FROM pg_temp._scrm_refresh_community'))
+    FROM scrm._community_cohesion(NULL, 'SELECT customer AS node, community FROM pg_temp._scrm_refresh_community'))
   SELECT m.community, m.members, m.monetary_value, m.total_value, m.referral_value, m.influence_value,
          m.advocates, m.detractors, 100.0 * (m.advocates - m.detractors) / m.members,
          m.total_value, 100 * percent_rank() OVER (ORDER BY m.total_value),
