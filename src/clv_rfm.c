@@ -23,8 +23,13 @@
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+
+#include "input.h"
 
 #include "clv.h"
 #include "social_crm.h"
@@ -34,6 +39,7 @@ PG_FUNCTION_INFO_V1(scrm_rfm_combine);
 PG_FUNCTION_INFO_V1(scrm_rfm_serialize);
 PG_FUNCTION_INFO_V1(scrm_rfm_deserialize);
 PG_FUNCTION_INFO_V1(scrm_rfm_final);
+PG_FUNCTION_INFO_V1(scrm_refresh_rfm);
 
 /* One purchase: its local calendar day and amount */
 typedef struct RfmPurchase
@@ -251,6 +257,37 @@ purchase_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The summary of n > 0 purchases sorted by day: (frequency, recency, age,
+ * monetary) in values[0..3]
+ */
+static void
+summarise(const RfmPurchase *p, int64 n, Timestamp as_of_local, double period,
+		  Datum *values)
+{
+	int64		i,
+				days = 0;
+	int32		first = p[0].day,
+				last = p[n - 1].day;
+	double		first_amount = 0.0,
+				total = 0.0,
+				age;
+
+	for (i = 0; i < n; i++)
+	{
+		if (i == 0 || p[i].day != p[i - 1].day)
+			days++;
+		if (p[i].day == first)
+			first_amount += p[i].amount;
+		total += p[i].amount;
+	}
+	age = ((double) as_of_local / USECS_PER_DAY - first) * SECS_PER_DAY;
+	values[0] = Int32GetDatum((int32) (days - 1));
+	values[1] = Float8GetDatum((double) (last - first) * SECS_PER_DAY / period);
+	values[2] = Float8GetDatum(Max(age, 0.0) / period);
+	values[3] = Float8GetDatum(days > 1 ? (total - first_amount) / (days - 1) : 0.0);
+}
+
 /* final: the scrm.rfm_summary, or NULL without purchases up to as_of */
 Datum
 scrm_rfm_final(PG_FUNCTION_ARGS)
@@ -260,13 +297,6 @@ scrm_rfm_final(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
-	int64		i,
-				days = 0;
-	int32		first,
-				last;
-	double		first_amount = 0.0,
-				total = 0.0,
-				age;
 
 	if (st == NULL || st->n == 0)
 		PG_RETURN_NULL();
@@ -277,23 +307,202 @@ scrm_rfm_final(PG_FUNCTION_ARGS)
 	p = palloc(st->n * sizeof(RfmPurchase));
 	memcpy(p, st->p, st->n * sizeof(RfmPurchase));
 	qsort(p, st->n, sizeof(RfmPurchase), purchase_cmp);
-	first = p[0].day;
-	last = p[st->n - 1].day;
-	for (i = 0; i < st->n; i++)
-	{
-		if (i == 0 || p[i].day != p[i - 1].day)
-			days++;
-		if (p[i].day == first)
-			first_amount += p[i].amount;
-		total += p[i].amount;
-	}
-	age = ((double) local_time(st->as_of) / USECS_PER_DAY - first) * SECS_PER_DAY;
-
-	values[0] = Int32GetDatum((int32) (days - 1));
-	values[1] = Float8GetDatum((double) (last - first) * SECS_PER_DAY / st->period);
-	values[2] = Float8GetDatum(Max(age, 0.0) / st->period);
-	values[3] = Float8GetDatum(days > 1 ? (total - first_amount) / (days - 1) : 0.0);
+	summarise(p, st->n, local_time(st->as_of), st->period, values);
 	pfree(p);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/* One purchase of scrm._refresh_rfm: customer, local day, amount */
+typedef struct RfmRow
+{
+	int64		customer;
+	RfmPurchase p;
+} RfmRow;
+
+/* Rows of the purchases query as scrm._refresh_rfm reads them */
+typedef struct RfmRead
+{
+	ScrmBudget	budget;
+	ScrmColumn *cols;
+	Timestamp	as_of_local;
+	int64		n;
+	int64		cap;
+	RfmRow	   *rows;
+	int64		min_customer;
+	int64		max_customer;
+	double		rows_estimate;
+} RfmRead;
+
+static void
+read_purchase(void *arg, Datum *values, bool *isnull)
+{
+	RfmRead    *rd = (RfmRead *) arg;
+	int64		customer;
+	Timestamp	local;
+	int32		day;
+	double		amount;
+
+	/* rows with a NULL are skipped, as scrm.rfm skips them */
+	if (isnull[0] || isnull[1] || isnull[2])
+		return;
+	customer = DatumGetInt64(values[0]);
+	amount = DatumGetFloat8(values[2]);
+	if (!isfinite(amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount must be a finite number"),
+				 errdetail("Customer %lld has a purchase of %g.", (long long) customer, amount)));
+	if (TIMESTAMP_IS_NOBEGIN(DatumGetTimestampTz(values[1])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purchased_at must be a finite timestamp"),
+				 errdetail("Customer %lld has a purchase at -infinity.", (long long) customer)));
+	local = local_time(DatumGetTimestampTz(values[1]));
+	day = (int32) floor((double) local / USECS_PER_DAY);
+	if ((double) day * USECS_PER_DAY > (double) rd->as_of_local)
+		return;
+	if (rd->n == rd->cap)
+	{
+		int64		newcap = Max(rd->cap * 2, 16384);
+
+		if (rd->cap == 0)
+			newcap = Max(newcap, (int64) Min(rd->rows_estimate * 1.1,
+											 (double) rd->budget.limit / (3 * sizeof(RfmRow))));
+		rd->rows = ScrmRealloc(&rd->budget, rd->rows, rd->cap, newcap, sizeof(RfmRow));
+		rd->cap = newcap;
+	}
+	if (rd->n == 0 || customer < rd->min_customer)
+		rd->min_customer = customer;
+	if (rd->n == 0 || customer > rd->max_customer)
+		rd->max_customer = customer;
+	rd->rows[rd->n].customer = customer;
+	rd->rows[rd->n].p.day = day;
+	rd->rows[rd->n].p.amount = amount;
+	rd->n++;
+}
+
+/*
+ * Sort rows[0..n) by customer: LSD radix sort on customer - min, 11 bits a
+ * pass, as many passes as the customer range needs (two for a million
+ * serial ids).  Returns the sorted array (rows or tmp).
+ */
+static RfmRow *
+sort_by_customer(RfmRow *rows, RfmRow *tmp, int64 n, int64 min, int64 max)
+{
+	uint64		range = (uint64) max - (uint64) min;
+	int			shift;
+
+	for (shift = 0; shift < 64 && (range >> shift) != 0; shift += 11)
+	{
+		int64		count[2048] = {0};
+		int64		i,
+					sum = 0;
+		RfmRow	   *swap;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < n; i++)
+			count[(((uint64) rows[i].customer - (uint64) min) >> shift) & 2047]++;
+		for (i = 0; i < 2048; i++)
+		{
+			int64		c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(((uint64) rows[i].customer - (uint64) min) >> shift) & 2047]++] = rows[i];
+		swap = rows;
+		rows = tmp;
+		tmp = swap;
+	}
+	return rows;
+}
+
+/*
+ * scrm._refresh_rfm(purchases, as_of, period)
+ *	 RETURNS TABLE (customer bigint, rfm scrm.rfm_summary)
+ * scrm.rfm of every customer of a purchases query (customer, purchased_at,
+ * amount): the same summary as
+ *	 SELECT customer, scrm.rfm(purchased_at, amount, as_of, period) ...
+ *	 WHERE customer, purchased_at and amount are not null GROUP BY customer
+ * (customers whose purchases are all after as_of left out), computed by
+ * sorting the purchases in memory rather than through a hash aggregate:
+ * several times faster on millions of purchases.  Needs 24 bytes per
+ * purchase, twice, within scrm.max_memory; beyond that it fails with 54000
+ * and scrm.refresh uses the aggregate, which can spill to disk.
+ */
+Datum
+scrm_refresh_rfm(PG_FUNCTION_ARGS)
+{
+	const char *query = ScrmTextArg(fcinfo, 0, "purchases");
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmColumn	cols[3] = {
+		{"customer", SCRM_COL_ID, true},
+		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
+		{"amount", SCRM_COL_FLOAT, true},
+	};
+	TimestampTz as_of;
+	double		period;
+	RfmRead		rd;
+	RfmRow	   *rows;
+	TupleDesc	rfm_desc;
+	int64		i,
+				j,
+				k;
+
+	ScrmArgNotNull(fcinfo, 1, "as_of");
+	ScrmArgNotNull(fcinfo, 2, "period");
+	as_of = PG_GETARG_TIMESTAMPTZ(1);
+	period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(2));
+	if (!(period > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period must be a positive interval")));
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite timestamp")));
+	InitMaterializedSRF(fcinfo, 0);
+	rfm_desc = lookup_rowtype_tupdesc_copy(TupleDescAttr(rsinfo->setDesc, 1)->atttypid, -1);
+	rfm_desc = BlessTupleDesc(rfm_desc);
+
+	memset(&rd, 0, sizeof(rd));
+	ScrmBudgetInit(&rd.budget, "the purchase summary");
+	rd.cols = cols;
+	rd.as_of_local = local_time(as_of);
+	ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
+	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
+							rd.n, rd.min_customer, rd.max_customer);
+
+	for (i = 0; i < rd.n; i = j)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+		Datum		rfm[4];
+		bool		rfm_nulls[4] = {false, false, false, false};
+		RfmPurchase *p;
+		int64		customer = rows[i].customer;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+
+		for (j = i + 1; j < rd.n && rows[j].customer == customer; j++)
+			;
+		/* the customer's purchases, compacted in place and sorted by day */
+		p = (RfmPurchase *) &rows[i];
+		for (k = i; k < j; k++)
+		{
+			RfmPurchase one = rows[k].p;	/* k = i: source and target overlap */
+
+			p[k - i] = one;
+		}
+		qsort(p, j - i, sizeof(RfmPurchase), purchase_cmp);
+		summarise(p, j - i, rd.as_of_local, period, rfm);
+		values[0] = Int64GetDatum(customer);
+		values[1] = HeapTupleGetDatum(heap_form_tuple(rfm_desc, rfm, rfm_nulls));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ScrmBudgetRelease(&rd.budget);
+	PG_RETURN_NULL();
 }
