@@ -53,6 +53,7 @@ typedef struct RfmState
 {
 	bool		have_params;
 	TimestampTz as_of;
+	Timestamp	as_of_local;	/* local_time(as_of), once per group */
 	double		period;			/* seconds */
 	int64		n;
 	int64		cap;
@@ -75,12 +76,51 @@ set_params(RfmState *st, TimestampTz as_of, double period)
 	{
 		st->have_params = true;
 		st->as_of = as_of;
+		st->as_of_local = local_time(as_of);
 		st->period = period;
 	}
 	else if (st->as_of != as_of || st->period != period)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of and period must be the same for every row of a group")));
+}
+
+/* Check as_of and period: as_of finite, period positive */
+static void
+check_params(TimestampTz as_of, double period)
+{
+	if (!(period > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period must be a positive interval")));
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite timestamp")));
+}
+
+/*
+ * Check one purchase and find its local day; false when the day is after
+ * as_of's.  An occasion is timed at the start of its day, so a purchase on
+ * the as_of day itself counts; later ones are ignored.
+ */
+static bool
+purchase_day(TimestampTz ts, double amount, Timestamp as_of_local, int32 *day)
+{
+	Timestamp	local;
+
+	if (!isfinite(amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount must be a finite number"),
+				 errdetail("The value given is %g.", amount)));
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purchased_at must be a finite timestamp")));
+	local = local_time(ts);
+	*day = (int32) floor((double) local / USECS_PER_DAY);
+	return (double) *day * USECS_PER_DAY <= (double) as_of_local;
 }
 
 /* Append a purchase */
@@ -115,7 +155,6 @@ scrm_rfm_trans(PG_FUNCTION_ARGS)
 				as_of;
 	double		period = 7.0 * SECS_PER_DAY;
 	double		amount;
-	Timestamp	local;
 	int32		day;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
@@ -129,36 +168,14 @@ scrm_rfm_trans(PG_FUNCTION_ARGS)
 	as_of = PG_GETARG_TIMESTAMPTZ(3);
 	if (PG_NARGS() > 4)
 		period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(4));
-	if (!(period > 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period must be a positive interval")));
-	if (TIMESTAMP_NOT_FINITE(as_of))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite timestamp")));
+	check_params(as_of, period);
 	set_params(st, as_of, period);
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(st);
 	ts = PG_GETARG_TIMESTAMPTZ(1);
 	amount = PG_GETARG_FLOAT8(2);
-	if (!isfinite(amount))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("amount must be a finite number"),
-				 errdetail("The value given is %g.", amount)));
-	if (TIMESTAMP_IS_NOBEGIN(ts))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("purchased_at must be a finite timestamp")));
-	/*
-	 * An occasion is timed at the start of its day, so a purchase on the
-	 * as_of day itself counts; later ones are ignored.
-	 */
-	local = local_time(ts);
-	day = (int32) floor((double) local / USECS_PER_DAY);
-	if ((double) day * USECS_PER_DAY > (double) local_time(st->as_of))
+	if (!purchase_day(ts, amount, st->as_of_local, &day))
 		PG_RETURN_POINTER(st);
 	add_purchase(st, aggcxt, day, amount);
 	PG_RETURN_POINTER(st);
@@ -226,6 +243,8 @@ scrm_rfm_deserialize(PG_FUNCTION_ARGS)
 	st->have_params = pq_getmsgbyte(&buf) != 0;
 	st->as_of = pq_getmsgint64(&buf);
 	st->period = pq_getmsgfloat8(&buf);
+	if (st->have_params && !TIMESTAMP_NOT_FINITE(st->as_of))
+		st->as_of_local = local_time(st->as_of);
 	n = pq_getmsgint64(&buf);
 	if (n < 0 || (uint64) n > (uint64) (buf.len - buf.cursor) / 12 ||
 		(st->have_params && !(st->period > 0.0)))
@@ -307,7 +326,7 @@ scrm_rfm_final(PG_FUNCTION_ARGS)
 	p = palloc(st->n * sizeof(RfmPurchase));
 	memcpy(p, st->p, st->n * sizeof(RfmPurchase));
 	qsort(p, st->n, sizeof(RfmPurchase), purchase_cmp);
-	summarise(p, st->n, local_time(st->as_of), st->period, values);
+	summarise(p, st->n, st->as_of_local, st->period, values);
 	pfree(p);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
@@ -339,28 +358,14 @@ read_purchase(void *arg, Datum *values, bool *isnull)
 {
 	RfmRead    *rd = (RfmRead *) arg;
 	int64		customer;
-	Timestamp	local;
 	int32		day;
-	double		amount;
 
 	/* rows with a NULL are skipped, as scrm.rfm skips them */
 	if (isnull[0] || isnull[1] || isnull[2])
 		return;
 	customer = DatumGetInt64(values[0]);
-	amount = DatumGetFloat8(values[2]);
-	if (!isfinite(amount))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("amount must be a finite number"),
-				 errdetail("Customer %lld has a purchase of %g.", (long long) customer, amount)));
-	if (TIMESTAMP_IS_NOBEGIN(DatumGetTimestampTz(values[1])))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("purchased_at must be a finite timestamp"),
-				 errdetail("Customer %lld has a purchase at -infinity.", (long long) customer)));
-	local = local_time(DatumGetTimestampTz(values[1]));
-	day = (int32) floor((double) local / USECS_PER_DAY);
-	if ((double) day * USECS_PER_DAY > (double) rd->as_of_local)
+	if (!purchase_day(DatumGetTimestampTz(values[1]), DatumGetFloat8(values[2]),
+					  rd->as_of_local, &day))
 		return;
 	if (rd->n == rd->cap)
 	{
@@ -378,7 +383,7 @@ read_purchase(void *arg, Datum *values, bool *isnull)
 		rd->max_customer = customer;
 	rd->rows[rd->n].customer = customer;
 	rd->rows[rd->n].p.day = day;
-	rd->rows[rd->n].p.amount = amount;
+	rd->rows[rd->n].p.amount = DatumGetFloat8(values[2]);
 	rd->n++;
 }
 
@@ -455,14 +460,7 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	ScrmArgNotNull(fcinfo, 2, "period");
 	as_of = PG_GETARG_TIMESTAMPTZ(1);
 	period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(2));
-	if (!(period > 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period must be a positive interval")));
-	if (TIMESTAMP_NOT_FINITE(as_of))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite timestamp")));
+	check_params(as_of, period);
 	InitMaterializedSRF(fcinfo, 0);
 	rfm_desc = lookup_rowtype_tupdesc_copy(TupleDescAttr(rsinfo->setDesc, 1)->atttypid, -1);
 	rfm_desc = BlessTupleDesc(rfm_desc);

@@ -393,8 +393,7 @@ GraphShare(const Graph *g, const bool *keep)
 {
 	MemoryContext old;
 	SharedGraph *sg;
-	int64		m = 0,
-				e;
+	int64		e;
 	int32		u;
 
 	if (shared_graph)
@@ -406,14 +405,10 @@ GraphShare(const Graph *g, const bool *keep)
 	ScrmBudgetInit(&sg->budget, "shared graph");
 	MemoryContextSwitchTo(old);
 	MemoryContextSetIdentifier(sg->budget.context, "social_crm shared graph");
-	for (u = 0; u < g->n; u++)
-		if (keep == NULL || keep[u])
-			for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
-				if (g->out.adj[e] != u && (keep == NULL || keep[g->out.adj[e]]))
-					m++;
-	sg->src = ScrmAlloc(&sg->budget, Max(m, 1), sizeof(int64));
-	sg->dst = ScrmAlloc(&sg->budget, Max(m, 1), sizeof(int64));
-	sg->w = ScrmAlloc(&sg->budget, Max(m, 1), sizeof(double));
+	/* room for every arc of g; the kept ones fill a prefix */
+	sg->src = ScrmAlloc(&sg->budget, Max(g->m, 1), sizeof(int64));
+	sg->dst = ScrmAlloc(&sg->budget, Max(g->m, 1), sizeof(int64));
+	sg->w = ScrmAlloc(&sg->budget, Max(g->m, 1), sizeof(double));
 	for (u = 0; u < g->n; u++)
 	{
 		if ((u & 0xFFFF) == 0)
@@ -437,7 +432,7 @@ GraphShare(const Graph *g, const bool *keep)
 	sg->gone.arg = sg;
 	MemoryContextRegisterResetCallback(sg->budget.context, &sg->gone);
 	shared_graph = sg;
-	return m;
+	return sg->m;
 }
 
 /* Call fn on every shared arc (an error when nothing is shared) */
