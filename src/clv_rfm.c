@@ -367,16 +367,8 @@ read_purchase(void *arg, Datum *values, bool *isnull)
 	if (!purchase_day(DatumGetTimestampTz(values[1]), DatumGetFloat8(values[2]),
 					  rd->as_of_local, &day))
 		return;
-	if (rd->n == rd->cap)
-	{
-		int64		newcap = Max(rd->cap * 2, 16384);
-
-		if (rd->cap == 0)
-			newcap = Max(newcap, (int64) Min(rd->rows_estimate * 1.1,
-											 (double) rd->budget.limit / (3 * sizeof(RfmRow))));
-		rd->rows = ScrmRealloc(&rd->budget, rd->rows, rd->cap, newcap, sizeof(RfmRow));
-		rd->cap = newcap;
-	}
+	rd->rows = ScrmGrow(&rd->budget, rd->rows, &rd->cap, rd->n, sizeof(RfmRow),
+						rd->rows_estimate);
 	if (rd->n == 0 || customer < rd->min_customer)
 		rd->min_customer = customer;
 	if (rd->n == 0 || customer > rd->max_customer)

@@ -487,29 +487,7 @@ GraphFree(Graph *g)
 int32
 GraphFindNode(const Graph *g, int64 id)
 {
-	int32		lo = 0,
-				hi = g->n - 1;
-
-	/*
-	 * Serial ids: ids are ascending and distinct, so ids[k] = ids[0] + k
-	 * exactly when ids[0..k] has no gap, and that is checked in one probe.
-	 */
-	if (g->n > 0 && id >= g->ids[0] &&
-		(uint64) id - (uint64) g->ids[0] < (uint64) g->n &&
-		g->ids[id - g->ids[0]] == id)
-		return (int32) (id - g->ids[0]);
-	while (lo <= hi)
-	{
-		int32		mid = lo + (hi - lo) / 2;
-
-		if (g->ids[mid] == id)
-			return mid;
-		if (g->ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
+	return (int32) ScrmFindInt64(g->ids, g->n, id);
 }
 
 /* A neighbour and its weight, for sorting one row */

@@ -30,14 +30,17 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "input.h"
 #include "social_crm.h"
 
 PG_FUNCTION_INFO_V1(scrm_advocacy_trans);
@@ -45,6 +48,7 @@ PG_FUNCTION_INFO_V1(scrm_advocacy_combine);
 PG_FUNCTION_INFO_V1(scrm_advocacy_serialize);
 PG_FUNCTION_INFO_V1(scrm_advocacy_deserialize);
 PG_FUNCTION_INFO_V1(scrm_advocacy_final);
+PG_FUNCTION_INFO_V1(scrm_refresh_advocacy);
 
 /* Kinds the scoring treats specially, by name (SOCIAL.md §3) */
 #define KIND_SURVEY			"survey"
@@ -171,8 +175,9 @@ load_kinds(FunctionCallInfo fcinfo)
 	return k;
 }
 
+/* The kind's index in k, by name (len bytes, no terminator needed); -1 if unknown */
 static int
-find_kind(const AdvKinds *k, const char *name)
+find_kind(const AdvKinds *k, const char *name, int len)
 {
 	int			lo = 0,
 				hi = k->n - 1;
@@ -180,8 +185,12 @@ find_kind(const AdvKinds *k, const char *name)
 	while (lo <= hi)
 	{
 		int			mid = (lo + hi) / 2;
-		int			c = strcmp(name, k->name[mid]);
+		const char *kn = k->name[mid];
+		int			c = strncmp(name, kn, len);
 
+		/* strcmp order: a proper prefix sorts first */
+		if (c == 0)
+			c = kn[len] == '\0' ? 0 : -1;
 		if (c == 0)
 			return mid;
 		if (c < 0)
@@ -193,7 +202,7 @@ find_kind(const AdvKinds *k, const char *name)
 }
 
 static void
-unknown_kind(const AdvKinds *k, const char *name)
+unknown_kind(const AdvKinds *k, const char *name, int len)
 {
 	StringInfoData known;
 	int			i;
@@ -203,7 +212,7 @@ unknown_kind(const AdvKinds *k, const char *name)
 		appendStringInfo(&known, "%s%s", i > 0 ? ", " : "", k->name[i]);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown advocacy kind \"%s\"", name),
+			 errmsg("unknown advocacy kind \"%s\"", pnstrdup(name, len)),
 			 k->n > 0 ?
 			 errhint("Known kinds are: %s. Add new kinds to scrm.advocacy_kind.", known.data) :
 			 errhint("scrm.advocacy_kind is empty; add the kinds you use to it.")));
@@ -248,6 +257,96 @@ add_event(AdvState *st, MemoryContext cxt, const AdvEvent *ev)
 	st->ev[st->n++] = *ev;
 }
 
+/* One input row, as the transition function or scrm._refresh_advocacy reads it */
+typedef struct AdvInput
+{
+	const char *kind;			/* not null; kind_len bytes, unterminated */
+	int			kind_len;
+	TimestampTz t;
+	bool		has_counterparty;
+	int64		counterparty;
+	bool		has_audience;
+	int64		audience;
+	bool		full_form;		/* the form told customer and score */
+	bool		has_customer;
+	int64		customer;
+	bool		has_score;
+	int64		score;
+} AdvInput;
+
+/*
+ * Check one row and turn it into an event.  Returns false for rows that
+ * carry no event: an unanswered survey, a self-event, an event after as_of
+ * or before the 3-year horizon.
+ */
+static bool
+make_event(const AdvKinds *kinds, const AdvState *st, const AdvInput *in,
+		   AdvEvent *ev)
+{
+	int			kind = find_kind(kinds, in->kind, in->kind_len);
+	int16		kflags;
+
+	if (kind < 0)
+		unknown_kind(kinds, in->kind, in->kind_len);
+	kflags = kinds->flags[kind];
+	memset(ev, 0, sizeof(*ev));
+	ev->t = in->t;
+	ev->kind = kind;
+	ev->flags = kflags & EV_ALL_FLAGS;
+	ev->score = -1;
+	ev->base = kinds->weight[kind];
+	if (in->has_counterparty)
+	{
+		ev->counterparty = in->counterparty;
+		ev->flags |= EV_HAS_COUNTERPARTY;
+	}
+	if (in->has_audience)
+	{
+		if (in->audience < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("audience must not be negative"),
+					 errdetail("audience is %lld.", (long long) in->audience)));
+		if (kflags & KIND_REACH)
+			ev->base *= Min(4.0, 1.0 + log10(1.0 + (double) in->audience));
+	}
+	if (kflags & EV_SURVEY)
+	{
+		if (!in->full_form)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a survey event needs its score"),
+					 errhint("Use scrm.advocacy(kind, occurred_at, as_of, counterparty, audience, half_life, customer, score).")));
+		if (!in->has_score)
+			return false;		/* an unanswered survey */
+		ScrmCheckSurveyScore(in->score);
+		ev->score = (int16) in->score;
+		ev->base *= in->score >= 9 ? 1.0 : (in->score >= 7 ? 0.0 : -1.0);
+	}
+	/* self-events: the customer as their own counterparty */
+	if (in->has_customer && in->has_counterparty && in->counterparty == in->customer)
+		return false;
+	return !(ev->t > st->as_of || ev->t < st->oldest);
+}
+
+/* Check as_of and half_life (isnull: either is NULL) */
+static void
+check_params(bool isnull, TimestampTz as_of, double half_life)
+{
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of and half_life of advocacy must not be null")));
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite timestamp")));
+	if (!(half_life > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("half_life must be a positive interval")));
+}
+
 /*
  * transition: (state, kind, occurred_at, as_of [, counterparty, audience
  * [, half_life [, customer, score]]])
@@ -258,33 +357,20 @@ scrm_advocacy_trans(PG_FUNCTION_ARGS)
 	int			nargs = PG_NARGS();
 	MemoryContext aggcxt;
 	AdvState   *st;
-	AdvKinds   *kinds;
+	AdvInput	in;
 	AdvEvent	ev;
 	TimestampTz as_of;
 	double		half_life = 180.0 * SECS_PER_DAY;
-	char	   *kind_name;
-	int			kind;
-	int16		kflags;
+	text	   *kind;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "advocacy transition function called in non-aggregate context");
 	st = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggcxt, sizeof(AdvState)) :
 		(AdvState *) PG_GETARG_POINTER(0);
-	if (PG_ARGISNULL(3) || (nargs > 6 && PG_ARGISNULL(6)))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("as_of and half_life of advocacy must not be null")));
-	as_of = PG_GETARG_TIMESTAMPTZ(3);
-	if (TIMESTAMP_NOT_FINITE(as_of))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be a finite timestamp")));
-	if (nargs > 6)
+	as_of = PG_ARGISNULL(3) ? 0 : PG_GETARG_TIMESTAMPTZ(3);
+	if (nargs > 6 && !PG_ARGISNULL(6))
 		half_life = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(6));
-	if (!(half_life > 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("half_life must be a positive interval")));
+	check_params(PG_ARGISNULL(3) || (nargs > 6 && PG_ARGISNULL(6)), as_of, half_life);
 	if (st->have_params)
 		set_params(st, as_of, half_life, st->oldest, st->survey_from);
 	else
@@ -295,59 +381,21 @@ scrm_advocacy_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(st);
 
-	kinds = load_kinds(fcinfo);
-	kind_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	kind = find_kind(kinds, kind_name);
-	if (kind < 0)
-		unknown_kind(kinds, kind_name);
-	kflags = kinds->flags[kind];
-
-	memset(&ev, 0, sizeof(ev));
-	ev.t = PG_GETARG_TIMESTAMPTZ(2);
-	ev.kind = kind;
-	ev.flags = kflags & EV_ALL_FLAGS;
-	ev.score = -1;
-	ev.base = kinds->weight[kind];
-	if (nargs > 4 && !PG_ARGISNULL(4))
-	{
-		ev.counterparty = PG_GETARG_INT64(4);
-		ev.flags |= EV_HAS_COUNTERPARTY;
-	}
-	if (nargs > 5 && !PG_ARGISNULL(5))
-	{
-		int64		audience = PG_GETARG_INT64(5);
-
-		if (audience < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("audience must not be negative"),
-					 errdetail("audience is %lld.", (long long) audience)));
-		if (kflags & KIND_REACH)
-			ev.base *= Min(4.0, 1.0 + log10(1.0 + (double) audience));
-	}
-	if (kflags & EV_SURVEY)
-	{
-		int32		score;
-
-		if (nargs < 9)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a survey event needs its score"),
-					 errhint("Use scrm.advocacy(kind, occurred_at, as_of, counterparty, audience, half_life, customer, score).")));
-		if (PG_ARGISNULL(8))
-			PG_RETURN_POINTER(st);	/* an unanswered survey */
-		score = PG_GETARG_INT32(8);
-		ScrmCheckSurveyScore(score);
-		ev.score = (int16) score;
-		ev.base *= score >= 9 ? 1.0 : (score >= 7 ? 0.0 : -1.0);
-	}
-	/* self-events: the customer as their own counterparty */
-	if (nargs > 7 && !PG_ARGISNULL(7) && (ev.flags & EV_HAS_COUNTERPARTY) &&
-		ev.counterparty == PG_GETARG_INT64(7))
-		PG_RETURN_POINTER(st);
-	if (ev.t > st->as_of || ev.t < st->oldest)
-		PG_RETURN_POINTER(st);
-	add_event(st, aggcxt, &ev);
+	kind = PG_GETARG_TEXT_PP(1);
+	in.kind = VARDATA_ANY(kind);
+	in.kind_len = VARSIZE_ANY_EXHDR(kind);
+	in.t = PG_GETARG_TIMESTAMPTZ(2);
+	in.has_counterparty = nargs > 4 && !PG_ARGISNULL(4);
+	in.counterparty = in.has_counterparty ? PG_GETARG_INT64(4) : 0;
+	in.has_audience = nargs > 5 && !PG_ARGISNULL(5);
+	in.audience = in.has_audience ? PG_GETARG_INT64(5) : 0;
+	in.full_form = nargs > 8;
+	in.has_customer = nargs > 7 && !PG_ARGISNULL(7);
+	in.customer = in.has_customer ? PG_GETARG_INT64(7) : 0;
+	in.has_score = nargs > 8 && !PG_ARGISNULL(8);
+	in.score = in.has_score ? PG_GETARG_INT32(8) : 0;
+	if (make_event(load_kinds(fcinfo), st, &in, &ev))
+		add_event(st, aggcxt, &ev);
 	PG_RETURN_POINTER(st);
 }
 
@@ -482,40 +530,30 @@ same_series(const AdvEvent *a, const AdvEvent *b)
 		(!(a->flags & EV_HAS_COUNTERPARTY) || a->counterparty == b->counterparty);
 }
 
-/* final: the scrm.advocacy_summary */
-Datum
-scrm_advocacy_final(PG_FUNCTION_ARGS)
+/* What the events of one customer add up to */
+typedef struct AdvResult
 {
-	AdvState   *st = PG_ARGISNULL(0) ? NULL : (AdvState *) PG_GETARG_POINTER(0);
-	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {false, false, false, false, false, false, false, false};
-	AdvEvent   *ev = NULL;
-	int64	   *helped = NULL;
-	int64		n = st ? st->n : 0,
-				nhelped = 0,
-				distinct = 0,
+	double		pos;
+	double		neg;
+	int64		distinct;		/* distinct counterparties helped */
+	bool		converted;		/* a converted referral */
+	int			survey_score;	/* of the survey that counts, -1 if none */
+} AdvResult;
+
+/*
+ * Score n events sorted by event_cmp with the parameters of st; helped is
+ * scratch space for n counterparties.
+ */
+static void
+score_events(const AdvState *st, const AdvEvent *ev, int64 n, int64 *helped,
+			 AdvResult *r)
+{
+	int64		nhelped = 0,
 				i,
 				first = 0;
-	int			survey = -1;	/* index of the survey that counts */
-	bool		converted = false;
-	double		pos = 0.0,
-				neg = 0.0,
-				net;
-	int			score,
-				detractor;
-	const char *label;
+	int64		survey = -1;	/* index of the survey that counts */
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "advocacy must return a composite type");
-	if (n > 0)
-	{
-		/* sort a copy (the state may be finalised again, e.g. in a window) */
-		ev = palloc(n * sizeof(AdvEvent));
-		memcpy(ev, st->ev, n * sizeof(AdvEvent));
-		qsort(ev, n, sizeof(AdvEvent), event_cmp);
-		helped = palloc(n * sizeof(int64));
-	}
+	memset(r, 0, sizeof(*r));
 	for (i = 0; i < n; i++)
 	{
 		double		contrib;
@@ -528,7 +566,7 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 			if (ev[i].t >= st->survey_from &&
 				(survey < 0 || ev[i].t > ev[survey].t ||
 				 (ev[i].t == ev[survey].t && ev[i].score < ev[survey].score)))
-				survey = (int) i;
+				survey = i;
 			continue;
 		}
 		if (i == 0 || !same_series(&ev[i], &ev[i - 1]))
@@ -544,51 +582,295 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 		contrib = ev[i].base / (double) (i - first + 1) *
 			exp2(-((double) (st->as_of - ev[i].t) / USECS_PER_SEC) / st->half_life);
 		if (contrib > 0.0)
-			pos += contrib;
+			r->pos += contrib;
 		else
-			neg -= contrib;
+			r->neg -= contrib;
 		if ((ev[i].flags & EV_HELPING) && (ev[i].flags & EV_HAS_COUNTERPARTY))
 			helped[nhelped++] = ev[i].counterparty;
 		if (ev[i].flags & EV_CONVERTED)
-			converted = true;
+			r->converted = true;
 	}
+	r->survey_score = -1;
 	if (survey >= 0)
 	{
 		double		contrib = ev[survey].base *
 			exp2(-((double) (st->as_of - ev[survey].t) / USECS_PER_SEC) / st->half_life);
 
 		if (contrib > 0.0)
-			pos += contrib;
+			r->pos += contrib;
 		else
-			neg -= contrib;
+			r->neg -= contrib;
+		r->survey_score = ev[survey].score;
 	}
 	if (nhelped > 0)
 	{
 		qsort(helped, nhelped, sizeof(int64), ScrmCmpInt64);
 		for (i = 0; i < nhelped; i++)
 			if (i == 0 || helped[i] != helped[i - 1])
-				distinct++;
+				r->distinct++;
 	}
-	net = pos - neg;
+}
+
+/* valence: 1 without evidence, towards -1 for a pure detractor */
+static double
+valence(const AdvResult *r)
+{
+	return 1.0 - 2.0 * r->neg / (r->pos + r->neg + 2.0);
+}
+
+/* final: the scrm.advocacy_summary */
+Datum
+scrm_advocacy_final(PG_FUNCTION_ARGS)
+{
+	AdvState   *st = PG_ARGISNULL(0) ? NULL : (AdvState *) PG_GETARG_POINTER(0);
+	TupleDesc	tupdesc;
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	AdvResult	r;
+	double		net;
+	int			score,
+				detractor;
+	const char *label;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "advocacy must return a composite type");
+	if (st != NULL && st->n > 0)
+	{
+		/* sort a copy (the state may be finalised again, e.g. in a window) */
+		AdvEvent   *ev = palloc(st->n * sizeof(AdvEvent));
+
+		memcpy(ev, st->ev, st->n * sizeof(AdvEvent));
+		qsort(ev, st->n, sizeof(AdvEvent), event_cmp);
+		score_events(st, ev, st->n, palloc(st->n * sizeof(int64)), &r);
+	}
+	else
+	{
+		memset(&r, 0, sizeof(r));
+		r.survey_score = -1;
+	}
+	net = r.pos - r.neg;
 	score = (int) rint(100.0 * (1.0 - exp(-Max(net, 0.0) / ADVOCACY_SCALE)));
 	detractor = (int) rint(100.0 * (1.0 - exp(-Max(-net, 0.0) / ADVOCACY_SCALE)));
-	if (score >= 60 && (distinct >= 2 || converted))
+	if (score >= 60 && (r.distinct >= 2 || r.converted))
 		label = "advocate";
-	else if (survey >= 0 && ev[survey].score >= 9 && score < 30)
+	else if (r.survey_score >= 9 && score < 30)
 		label = "promoter_only";
 	else if (detractor >= 40)
 		label = "detractor";
 	else
 		label = "neutral";
 
-	values[0] = Float8GetDatum(pos);
-	values[1] = Float8GetDatum(neg);
+	values[0] = Float8GetDatum(r.pos);
+	values[1] = Float8GetDatum(r.neg);
 	values[2] = Float8GetDatum(net);
 	values[3] = Int32GetDatum(score);
 	values[4] = Int32GetDatum(detractor);
-	values[5] = Float8GetDatum(1.0 - 2.0 * neg / (pos + neg + 2.0));
-	values[6] = Int32GetDatum((int32) distinct);
+	values[5] = Float8GetDatum(valence(&r));
+	values[6] = Int32GetDatum((int32) r.distinct);
 	values[7] = CStringGetTextDatum(label);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/* One kept row of scrm._refresh_advocacy's events query */
+typedef struct AdvRow
+{
+	int64		customer;
+	AdvEvent	ev;				/* flags ROW_NO_EVENT: a row without an event */
+} AdvRow;
+
+#define ROW_NO_EVENT		0x4000
+
+/* A sorted array of customer ids, for membership tests */
+typedef struct IdSet
+{
+	bool		all;			/* no array given: every id is a member */
+	int			n;
+	int64	   *ids;
+} IdSet;
+
+static void
+id_set(FunctionCallInfo fcinfo, int argno, IdSet *set)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	memset(set, 0, sizeof(*set));
+	if (PG_ARGISNULL(argno))
+	{
+		set->all = true;
+		return;
+	}
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_ELEMTYPE(arr) != INT8OID)
+		elog(ERROR, "customer lists must be bigint arrays");
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	set->ids = palloc(sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			set->ids[set->n++] = DatumGetInt64(elems[i]);
+	qsort(set->ids, set->n, sizeof(int64), ScrmCmpInt64);
+	for (i = 0, n = 0; i < set->n; i++)
+		if (n == 0 || set->ids[i] != set->ids[n - 1])
+			set->ids[n++] = set->ids[i];
+	set->n = n;
+}
+
+static bool
+id_member(const IdSet *set, int64 id)
+{
+	return set->all || ScrmFindInt64(set->ids, set->n, id) >= 0;
+}
+
+/* The events query as scrm._refresh_advocacy reads it */
+typedef struct AdvRead
+{
+	ScrmBudget	budget;
+	const AdvKinds *kinds;
+	AdvState	params;
+	IdSet		customers;		/* whose events count */
+	IdSet		excluded;		/* counterparties whose events do not */
+	int64		n;
+	int64		cap;
+	AdvRow	   *rows;
+	double		rows_estimate;
+} AdvRead;
+
+static void
+read_event(void *arg, Datum *values, bool *isnull)
+{
+	AdvRead    *rd = (AdvRead *) arg;
+	AdvRow	   *row;
+	AdvInput	in;
+
+	/* customers outside the list, and events with an excluded counterparty */
+	if (isnull[0] || !id_member(&rd->customers, DatumGetInt64(values[0])) ||
+		(!isnull[3] && !rd->excluded.all && id_member(&rd->excluded, DatumGetInt64(values[3]))))
+		return;
+	rd->rows = ScrmGrow(&rd->budget, rd->rows, &rd->cap, rd->n, sizeof(AdvRow),
+						rd->rows_estimate);
+	row = &rd->rows[rd->n++];
+	row->customer = DatumGetInt64(values[0]);
+	row->ev.flags = ROW_NO_EVENT;
+	if ((rd->n & 0xFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	/* rows without a kind or a time carry no event, as in the aggregate */
+	if (isnull[1] || isnull[2])
+		return;
+	in.kind = VARDATA_ANY(DatumGetPointer(values[1]));
+	in.kind_len = VARSIZE_ANY_EXHDR(DatumGetPointer(values[1]));
+	in.t = DatumGetTimestampTz(values[2]);
+	in.has_counterparty = !isnull[3];
+	in.counterparty = DatumGetInt64(values[3]);
+	in.has_audience = !isnull[4];
+	in.audience = DatumGetInt64(values[4]);
+	in.full_form = true;
+	in.has_customer = true;
+	in.customer = row->customer;
+	in.has_score = !isnull[5];
+	in.score = DatumGetInt64(values[5]);
+	if (!make_event(rd->kinds, &rd->params, &in, &row->ev))
+		row->ev.flags = ROW_NO_EVENT;
+}
+
+static int
+row_customer_cmp(const void *a, const void *b)
+{
+	return ScrmCmpInt64(&((const AdvRow *) a)->customer, &((const AdvRow *) b)->customer);
+}
+
+/*
+ * scrm._refresh_advocacy(events, as_of, half_life, customers, excluded)
+ *	 RETURNS TABLE (customer, events, net, valence, distinct_counterparties,
+ *					converted, survey_score)
+ * scrm.advocacy of every customer of an events query (customer, kind,
+ * occurred_at, counterparty, audience, score), as
+ *	 SELECT customer, count(*), scrm.advocacy(kind, occurred_at, as_of,
+ *		 counterparty, audience, half_life, customer, score) ...
+ *	 WHERE customer = ANY (customers)
+ *	   AND (counterparty IS NULL OR counterparty <> ALL (excluded))
+ *	 GROUP BY customer
+ * computes it (NULL lists: no filter), with the survey score that counts
+ * (NULL if none), computed by sorting the events in memory rather than
+ * through a hash aggregate.  Needs 48 bytes per event, and 48 per event of
+ * the customer with the most, within
+ * scrm.max_memory; beyond that it fails with 54000 and scrm.refresh uses
+ * the aggregate.
+ */
+Datum
+scrm_refresh_advocacy(PG_FUNCTION_ARGS)
+{
+	const char *query = ScrmTextArg(fcinfo, 0, "events");
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmColumn	cols[6] = {
+		{"customer", SCRM_COL_ID, true},
+		{"kind", SCRM_COL_TEXT, true},
+		{"occurred_at", SCRM_COL_TIMESTAMPTZ, true},
+		{"counterparty", SCRM_COL_ID, false},
+		{"audience", SCRM_COL_ID, false},
+		{"score", SCRM_COL_ID, false},
+	};
+	AdvRead		rd;
+	AdvEvent   *ev;
+	int64	   *helped;
+	TimestampTz as_of;
+	double		half_life;
+	int64		i,
+				j,
+				k,
+				n;
+
+	as_of = PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1);
+	half_life = PG_ARGISNULL(2) ? 0.0 : ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(2));
+	check_params(PG_ARGISNULL(1) || PG_ARGISNULL(2), as_of, half_life);
+	InitMaterializedSRF(fcinfo, 0);
+
+	memset(&rd, 0, sizeof(rd));
+	rd.kinds = load_kinds(fcinfo);
+	set_params(&rd.params, as_of, half_life, minus_interval(as_of, EVENT_HORIZON_MONTHS, 0),
+			   minus_interval(as_of, 0, SURVEY_WINDOW_DAYS));
+	id_set(fcinfo, 3, &rd.customers);
+	id_set(fcinfo, 4, &rd.excluded);
+	ScrmBudgetInit(&rd.budget, "the advocacy events");
+	ScrmReadQuery(query, "events", cols, 6, read_event, &rd, &rd.rows_estimate);
+	qsort(rd.rows, rd.n, sizeof(AdvRow), row_customer_cmp);
+	/* scratch space for the largest customer's events */
+	for (i = 0, n = 1; i < rd.n; i = j)
+	{
+		for (j = i + 1; j < rd.n && rd.rows[j].customer == rd.rows[i].customer; j++)
+			;
+		n = Max(n, j - i);
+	}
+	ev = ScrmAlloc(&rd.budget, n, sizeof(AdvEvent));
+	helped = ScrmAlloc(&rd.budget, n, sizeof(int64));
+
+	for (i = 0; i < rd.n; i = j)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+		AdvResult	r;
+
+		CHECK_FOR_INTERRUPTS();
+		n = 0;
+		for (j = i; j < rd.n && rd.rows[j].customer == rd.rows[i].customer; j++)
+			if (!(rd.rows[j].ev.flags & ROW_NO_EVENT))
+				ev[n++] = rd.rows[j].ev;
+		qsort(ev, n, sizeof(AdvEvent), event_cmp);
+		score_events(&rd.params, ev, n, helped, &r);
+		k = 0;
+		values[k++] = Int64GetDatum(rd.rows[i].customer);
+		values[k++] = Int64GetDatum(j - i);
+		values[k++] = Float8GetDatum(r.pos - r.neg);
+		values[k++] = Float8GetDatum(valence(&r));
+		values[k++] = Int32GetDatum((int32) r.distinct);
+		values[k++] = BoolGetDatum(r.converted);
+		values[k] = Int32GetDatum(r.survey_score);
+		nulls[k] = r.survey_score < 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ScrmBudgetRelease(&rd.budget);
+	PG_RETURN_NULL();
 }

@@ -175,6 +175,29 @@ ScrmRealloc(ScrmBudget *budget, void *ptr, Size old_nmemb, Size new_nmemb,
 	return ptr;
 }
 
+/*
+ * Make room for element n of an accounted array of *cap elements, doubling
+ * it when full.  The first allocation follows the planner's row estimate
+ * (up to a third of the budget), so a well-estimated input is read without
+ * copying.
+ */
+void *
+ScrmGrow(ScrmBudget *budget, void *ptr, int64 *cap, int64 n, Size size,
+		 double rows_estimate)
+{
+	int64		newcap;
+
+	if (n < *cap)
+		return ptr;
+	newcap = Max(*cap * 2, 16384);
+	if (*cap == 0)
+		newcap = Max(newcap, (int64) Min(rows_estimate * 1.1,
+										 (double) budget->limit / (3 * size)));
+	ptr = ScrmRealloc(budget, ptr, *cap, newcap, size);
+	*cap = newcap;
+	return ptr;
+}
+
 /* Free an accounted array early, giving its bytes back to the budget */
 void
 ScrmFree(ScrmBudget *budget, void *ptr, Size nmemb, Size size)
@@ -242,15 +265,42 @@ ScrmCmpInt64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Index of id in ids[0..n), ascending and distinct, or -1.  Serial ids
+ * (ids[k] = ids[0] + k up to id) are found in one probe.
+ */
+int64
+ScrmFindInt64(const int64 *ids, int64 n, int64 id)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	if (n > 0 && id >= ids[0] && (uint64) id - (uint64) ids[0] < (uint64) n &&
+		ids[id - ids[0]] == id)
+		return id - ids[0];
+	while (lo <= hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] == id)
+			return mid;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
 /* A survey answer must be on the 0..10 scale (NPS) */
 void
-ScrmCheckSurveyScore(int32 score)
+ScrmCheckSurveyScore(int64 score)
 {
 	if (score < 0 || score > 10)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("survey score must be between 0 and 10"),
-				 errdetail("score is %d.", score)));
+				 errdetail("score is %lld.", (long long) score)));
 }
 
 /* Error: a customer_value query gave customer id twice */

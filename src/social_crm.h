@@ -41,6 +41,8 @@ extern void *ScrmAlloc(ScrmBudget *budget, Size nmemb, Size size);
 extern void *ScrmAlloc0(ScrmBudget *budget, Size nmemb, Size size);
 extern void *ScrmRealloc(ScrmBudget *budget, void *ptr, Size old_nmemb,
 						 Size new_nmemb, Size size);
+extern void *ScrmGrow(ScrmBudget *budget, void *ptr, int64 *cap, int64 n,
+					  Size size, double rows_estimate);
 extern void ScrmFree(ScrmBudget *budget, void *ptr, Size nmemb, Size size);
 extern void ScrmCheckProbability(const char *name, double value);
 extern void ScrmCheckFinite(const char *name, double value);
@@ -49,7 +51,8 @@ extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
 extern double ScrmIntervalSeconds(const Interval *iv);
 extern int	ScrmCmpInt64(const void *a, const void *b);
-extern void ScrmCheckSurveyScore(int32 score);
+extern int64 ScrmFindInt64(const int64 *ids, int64 n, int64 id);
+extern void ScrmCheckSurveyScore(int64 score);
 extern void ScrmDuplicateCustomer(int64 id);
 extern double ScrmCustomerValue(int64 id, Datum value, bool isnull);
 extern void ScrmArgNotNull(FunctionCallInfo fcinfo, int argno,

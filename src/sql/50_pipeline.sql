@@ -240,6 +240,21 @@ COMMENT ON FUNCTION scrm._refresh_rfm(text, timestamptz, interval) IS
   'hash aggregate. Needs 48 bytes per purchase within scrm.max_memory, else fails with 54000 (scrm.refresh '
   'then uses the aggregate).';
 
+CREATE FUNCTION scrm._refresh_advocacy(events text, as_of timestamptz, half_life interval,
+                                       customers bigint[], excluded bigint[])
+RETURNS TABLE (customer bigint, events bigint, net float8, valence float8, distinct_counterparties integer,
+               converted boolean, survey_score integer)
+AS 'MODULE_PATHNAME', 'scrm_refresh_advocacy'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 10000;
+
+COMMENT ON FUNCTION scrm._refresh_advocacy(text, timestamptz, interval, bigint[], bigint[]) IS
+  'Internal: scrm.advocacy(kind, occurred_at, as_of, counterparty, audience, half_life, customer, score) of '
+  'every customer listed in customers (NULL: all) over events (customer, kind, occurred_at, counterparty, '
+  'audience, score), leaving out events whose counterparty is listed in excluded: the rows kept, net, valence, '
+  'distinct counterparties, whether a referral converted and the survey score that counts. Sorts the events '
+  'in memory instead of a hash aggregate; needs 48 bytes per event within scrm.max_memory, else fails with '
+  '54000 (scrm.refresh then uses the aggregate).';
+
 -- The relationship graph of a refresh is built once, kept in memory for the
 -- rest of the transaction (the "shared graph"), and every graph step reads it
 -- from there: no work table of millions of arcs, written once and read six
@@ -529,17 +544,13 @@ BEGIN
     SELECT node AS customer, community FROM scrm._refresh_communities(s->>'community_method', 1.0, (s->>'seed')::int);
   steps := scrm._step(steps, 'pagerank and communities', t0);
 
-  -- advocacy events of consenting customers, none with an excluded counterparty
+  -- advocacy of consenting customers, leaving out events whose counterparty
+  -- declined (interactions and survey answers are one stream of events)
   t0 := clock_timestamp();
-  EXECUTE format('CREATE TEMP TABLE _scrm_refresh_event ON COMMIT DROP AS
-                  SELECT e.* FROM (
-                    SELECT customer::bigint AS customer, %s AS kind, occurred_at::timestamptz AS occurred_at,
-                           %s AS counterparty, %s AS audience, NULL::integer AS score FROM (%s) q
-                    UNION ALL
-                    SELECT customer::bigint, ''survey'', answered_at::timestamptz, NULL, NULL, score::integer FROM (%s) q) e
-                  WHERE e.customer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
-                    AND (e.counterparty IS NULL
-                         OR e.counterparty NOT IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent))',
+  expr := format('SELECT customer::bigint AS customer, %s AS kind, occurred_at::timestamptz AS occurred_at,
+                         %s AS counterparty, %s AS audience, NULL::integer AS score FROM (%s) q
+                  UNION ALL
+                  SELECT customer::bigint, ''survey'', answered_at::timestamptz, NULL, NULL, score::integer FROM (%s) q',
                  CASE WHEN (cols->'interactions') ? 'resolved'
                       THEN 'CASE WHEN q.kind = ''complaint'' AND q.resolved THEN ''complaint_resolved'' ELSE q.kind::text END'
                       ELSE 'q.kind::text' END,
@@ -547,25 +558,40 @@ BEGIN
                  CASE WHEN (cols->'interactions') ? 'audience' THEN 'q.audience::bigint' ELSE 'NULL::bigint' END,
                  coalesce(cfg.interactions, 'SELECT NULL::bigint AS customer, NULL::text AS kind, NULL::timestamptz AS occurred_at WHERE false'),
                  coalesce(cfg.surveys, 'SELECT NULL::bigint AS customer, NULL::integer AS score, NULL::timestamptz AS answered_at WHERE false'));
-  counts := counts || jsonb_build_object('events', (SELECT count(*) FROM pg_temp._scrm_refresh_event));
+  BEGIN
+    -- in memory: sorting the events beats a hash aggregate several times
+    CREATE TEMP TABLE _scrm_refresh_event_summary ON COMMIT DROP AS
+      SELECT * FROM scrm._refresh_advocacy(expr, as_of, (s->>'advocacy_half_life')::interval,
+                                           ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent),
+                                           ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent));
+  EXCEPTION WHEN program_limit_exceeded THEN
+    -- more events than scrm.max_memory holds: the aggregate, sorting by
+    -- customer (the survey score is an ordered aggregate), which can spill
+    EXECUTE format('CREATE TEMP TABLE _scrm_refresh_event_summary ON COMMIT DROP AS
+                    SELECT customer, events, (a).net, (a).valence, (a).distinct_counterparties, converted, survey_score
+                    FROM (SELECT customer, count(*) AS events,
+                                 scrm.advocacy(kind, occurred_at, $1, counterparty, audience, $2, customer, score) AS a,
+                                 bool_or(kind = ''referral_converted'' AND occurred_at <= $1 AND occurred_at >= $1 - interval ''3 years''
+                                         AND counterparty IS DISTINCT FROM customer) AS converted,
+                                 (array_agg(score ORDER BY occurred_at DESC, score)
+                                    FILTER (WHERE kind = ''survey'' AND score IS NOT NULL AND occurred_at <= $1
+                                                  AND occurred_at >= $1 - interval ''365 days''))[1] AS survey_score
+                          FROM (%s) e
+                          WHERE customer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
+                            AND (counterparty IS NULL
+                                 OR counterparty NOT IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent))
+                          GROUP BY customer) x', expr)
+      USING as_of, (s->>'advocacy_half_life')::interval;
+  END;
+  counts := counts || jsonb_build_object('events', (SELECT coalesce(sum(events), 0) FROM pg_temp._scrm_refresh_event_summary));
   CREATE TEMP TABLE _scrm_refresh_advocacy ON COMMIT DROP AS
-  WITH a AS (
-    SELECT customer, scrm.advocacy(kind, occurred_at, as_of, counterparty, audience,
-                                   (s->>'advocacy_half_life')::interval, customer, score) AS a,
-           bool_or(kind = 'referral_converted' AND occurred_at <= as_of AND occurred_at >= as_of - interval '3 years'
-                   AND counterparty IS DISTINCT FROM customer) AS converted
-    FROM pg_temp._scrm_refresh_event GROUP BY customer),
-  nps AS (
-    SELECT DISTINCT ON (customer) customer, scrm.nps_class(score) AS nps_class FROM pg_temp._scrm_refresh_event
-    WHERE kind = 'survey' AND score IS NOT NULL AND occurred_at <= as_of AND occurred_at >= as_of - interval '365 days'
-    ORDER BY customer, occurred_at DESC, score),
+  WITH
   -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
   reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(NULL, (s->>'autonomy')::float8)),
   pts AS (
-    SELECT coalesce(a.customer, nps.customer) AS customer, (a.a).valence, (a.a).distinct_counterparties,
-           coalesce(a.converted, false) AS converted, nps.nps_class,
-           coalesce((a.a).net, 0) * CASE WHEN (a.a).net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(r.p, 0))) ELSE 1 END AS points
-    FROM a FULL JOIN nps USING (customer) LEFT JOIN reach r ON r.customer = coalesce(a.customer, nps.customer))
+    SELECT a.customer, a.valence, a.distinct_counterparties, a.converted, scrm.nps_class(a.survey_score) AS nps_class,
+           a.net * CASE WHEN a.net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(r.p, 0))) ELSE 1 END AS points
+    FROM pg_temp._scrm_refresh_event_summary a LEFT JOIN reach r USING (customer))
   SELECT customer, valence, distinct_counterparties, converted, nps_class, points,
          round(100 * (1 - exp(-greatest(points, 0) / (s->>'advocacy_scale')::float8)))::int AS score,
          round(100 * (1 - exp(-greatest(-points, 0) / (s->>'advocacy_scale')::float8)))::int AS detractor
