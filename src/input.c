@@ -183,6 +183,87 @@ resolve_columns(TupleDesc tupdesc, const char *what, ScrmColumn *cols,
 	}
 }
 
+/*
+ * numeric's stored form (numeric.c, the on-disk format every release
+ * since 9.1 reads): a 16-bit header, a 16-bit weight unless the header is
+ * short, then base-10000 digits.  Special values (NaN, infinities) have
+ * both top bits set.
+ */
+#define NUM_FLAG_MASK			0xC000
+#define NUM_NEG					0x4000
+#define NUM_SHORT				0x8000
+#define NUM_SPECIAL				0xC000
+#define NUM_SHORT_NEG			0x2000
+#define NUM_SHORT_WEIGHT_NEG	0x0040
+#define NUM_SHORT_WEIGHT_MASK	0x003F
+
+/*
+ * numeric to float8, the same double as numeric_float8 gives.  That one
+ * prints the numeric and parses the text with strtod, the bulk of reading
+ * a money column.  A numeric is N * 10000^e for an integer N of its
+ * digits; when N < 2^53 and 10^(4|e|) <= 10^20, both are doubles exactly,
+ * and one IEEE multiplication or division rounds the exact value to
+ * nearest, as strtod does.  Other values take numeric_float8.
+ */
+static double
+numeric_to_double(Datum value)
+{
+	static const double pow10000[] = {1.0, 1e4, 1e8, 1e12, 1e16, 1e20};
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(value);
+	const char *p = VARDATA_ANY(v);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	uint16		header;
+	int			weight,
+				ndigits,
+				e,
+				i;
+	bool		neg;
+	uint64		n = 0;
+
+	if (len < (int) sizeof(uint16))
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+	memcpy(&header, p, sizeof(uint16));
+	if ((header & NUM_FLAG_MASK) == NUM_SPECIAL)
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+	if (header & NUM_SHORT)
+	{
+		neg = (header & NUM_SHORT_NEG) != 0;
+		weight = ((header & NUM_SHORT_WEIGHT_NEG) ? ~NUM_SHORT_WEIGHT_MASK : 0) |
+			(header & NUM_SHORT_WEIGHT_MASK);
+		p += sizeof(uint16);
+		len -= sizeof(uint16);
+	}
+	else
+	{
+		int16		w;
+
+		if (len < (int) (2 * sizeof(uint16)))
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+		neg = (header & NUM_FLAG_MASK) == NUM_NEG;
+		memcpy(&w, p + sizeof(uint16), sizeof(int16));
+		weight = w;
+		p += 2 * sizeof(uint16);
+		len -= 2 * sizeof(uint16);
+	}
+	ndigits = len / (int) sizeof(int16);
+	if (ndigits == 0)
+		return 0.0;
+	if (ndigits > 4)			/* 10000^4 > 2^53: maybe not exact */
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+	for (i = 0; i < ndigits; i++)
+	{
+		int16		d;
+
+		memcpy(&d, p + i * sizeof(int16), sizeof(int16));
+		n = n * 10000 + (uint64) d;
+	}
+	e = weight - ndigits + 1;
+	if (n >= (UINT64CONST(1) << 53) || e > 5 || e < -5)
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+	return (neg ? -1.0 : 1.0) *
+		(e >= 0 ? (double) n * pow10000[e] : (double) n / pow10000[-e]);
+}
+
 /* Convert one attribute value to its family's C representation */
 static Datum
 convert_value(ScrmColumn *col, Datum value)
@@ -203,7 +284,7 @@ convert_value(ScrmColumn *col, Datum value)
 		case FLOAT4OID:
 			return Float8GetDatum((double) DatumGetFloat4(value));
 		case NUMERICOID:
-			return DirectFunctionCall1(numeric_float8, value);
+			return Float8GetDatum(numeric_to_double(value));
 		case TIMESTAMPOID:
 			return DirectFunctionCall1(timestamp_timestamptz, value);
 		case DATEOID:
