@@ -49,6 +49,7 @@ PG_FUNCTION_INFO_V1(scrm_advocacy_serialize);
 PG_FUNCTION_INFO_V1(scrm_advocacy_deserialize);
 PG_FUNCTION_INFO_V1(scrm_advocacy_final);
 PG_FUNCTION_INFO_V1(scrm_refresh_advocacy);
+PG_FUNCTION_INFO_V1(scrm_advocate_label);
 
 /* Kinds the scoring treats specially, by name (SOCIAL.md §3) */
 #define KIND_SURVEY			"survey"
@@ -618,6 +619,41 @@ valence(const AdvResult *r)
 	return 1.0 - 2.0 * r->neg / (r->pos + r->neg + 2.0);
 }
 
+/*
+ * The label (SOCIAL.md §3): an advocate scores 60 or more and has helped
+ * two customers or converted a referral; a promoter only answered a
+ * survey 9 or 10 but scores under 30; a detractor's index is 40 or more.
+ * survey_score is -1 without a survey that counts.
+ */
+static const char *
+advocate_label(int score, int detractor, int64 distinct, bool converted,
+			   int survey_score)
+{
+	if (score >= 60 && (distinct >= 2 || converted))
+		return "advocate";
+	if (survey_score >= 9 && score < 30)
+		return "promoter_only";
+	if (detractor >= 40)
+		return "detractor";
+	return "neutral";
+}
+
+/*
+ * scrm._advocate_label(score, detractor, distinct_counterparties,
+ * converted, survey_score): the label, for scrm.refresh, whose scores
+ * include network reach.  NULL survey_score: no survey counts; any other
+ * NULL gives NULL.
+ */
+Datum
+scrm_advocate_label(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(advocate_label(PG_GETARG_INT32(0), PG_GETARG_INT32(1),
+													PG_GETARG_INT32(2), PG_GETARG_BOOL(3),
+													PG_ARGISNULL(4) ? -1 : PG_GETARG_INT32(4))));
+}
+
 /* final: the scrm.advocacy_summary */
 Datum
 scrm_advocacy_final(PG_FUNCTION_ARGS)
@@ -651,14 +687,7 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 	net = r.pos - r.neg;
 	score = (int) rint(100.0 * (1.0 - exp(-Max(net, 0.0) / ADVOCACY_SCALE)));
 	detractor = (int) rint(100.0 * (1.0 - exp(-Max(-net, 0.0) / ADVOCACY_SCALE)));
-	if (score >= 60 && (r.distinct >= 2 || r.converted))
-		label = "advocate";
-	else if (r.survey_score >= 9 && score < 30)
-		label = "promoter_only";
-	else if (detractor >= 40)
-		label = "detractor";
-	else
-		label = "neutral";
+	label = advocate_label(score, detractor, r.distinct, r.converted, r.survey_score);
 
 	values[0] = Float8GetDatum(r.pos);
 	values[1] = Float8GetDatum(r.neg);
@@ -746,7 +775,10 @@ read_event(void *arg, Datum *values, bool *isnull)
 	AdvRow	   *row;
 	AdvInput	in;
 
-	/* customers outside the list, and events with an excluded counterparty */
+	/*
+	 * leave out customers outside the list and events with an excluded
+	 * counterparty (no customer list: everyone; no excluded list: nobody)
+	 */
 	if (isnull[0] || !id_member(&rd->customers, DatumGetInt64(values[0])) ||
 		(!isnull[3] && !rd->excluded.all && id_member(&rd->excluded, DatumGetInt64(values[3]))))
 		return;

@@ -103,6 +103,14 @@ COMMENT ON FUNCTION scrm._advocacy_final(internal) IS 'support function of scrm.
 
 -- SSPACE: the average state (a customer's events, 32 bytes each, in an array
 -- of at least 16), so GROUP BY customer is planned in memory (see scrm.rfm).
+CREATE FUNCTION scrm._advocate_label(score integer, detractor integer, distinct_counterparties integer,
+                                     converted boolean, survey_score integer)
+RETURNS text AS 'MODULE_PATHNAME', 'scrm_advocate_label' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scrm._advocate_label(integer, integer, integer, boolean, integer) IS
+  'Internal: the advocate label (SOCIAL.md section 3) from an advocate score, a detractor index, the distinct '
+  'counterparties helped, whether a referral converted and the survey score that counts (NULL: none), as '
+  'scrm.advocacy labels; scrm.refresh labels its scores with network reach with it.';
+
 CREATE AGGREGATE scrm.advocacy(kind text, occurred_at timestamptz, as_of timestamptz) (
     SFUNC = scrm._advocacy_trans, STYPE = internal,
     COMBINEFUNC = scrm._advocacy_combine,

@@ -589,10 +589,10 @@ BEGIN
   -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
   reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(NULL, (s->>'autonomy')::float8)),
   pts AS (
-    SELECT a.customer, a.valence, a.distinct_counterparties, a.converted, scrm.nps_class(a.survey_score) AS nps_class,
+    SELECT a.customer, a.valence, a.distinct_counterparties, a.converted, a.survey_score,
            a.net * CASE WHEN a.net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(r.p, 0))) ELSE 1 END AS points
     FROM pg_temp._scrm_refresh_event_summary a LEFT JOIN reach r USING (customer))
-  SELECT customer, valence, distinct_counterparties, converted, nps_class, points,
+  SELECT customer, valence, distinct_counterparties, converted, survey_score, points,
          round(100 * (1 - exp(-greatest(points, 0) / (s->>'advocacy_scale')::float8)))::int AS score,
          round(100 * (1 - exp(-greatest(-points, 0) / (s->>'advocacy_scale')::float8)))::int AS detractor
   FROM pts;
@@ -612,12 +612,10 @@ BEGIN
          END AS monetary_value,
          CASE WHEN c.consent THEN coalesce(a.points, 0) END AS advocacy_points,
          CASE WHEN c.consent THEN coalesce(a.score, 0) END AS advocate_score,
-         CASE WHEN NOT c.consent THEN NULL
-              WHEN coalesce(a.score, 0) >= 60 AND (coalesce(a.distinct_counterparties, 0) >= 2 OR a.converted) THEN 'advocate'
-              WHEN a.nps_class = 'promoter' AND coalesce(a.score, 0) < 30 THEN 'promoter_only'
-              WHEN coalesce(a.detractor, 0) >= 40 THEN 'detractor'
-              ELSE 'neutral' END AS advocate_label,
-         CASE WHEN c.consent THEN a.nps_class END AS nps_class,
+         CASE WHEN c.consent THEN scrm._advocate_label(coalesce(a.score, 0), coalesce(a.detractor, 0),
+                                                       coalesce(a.distinct_counterparties, 0), coalesce(a.converted, false),
+                                                       a.survey_score) END AS advocate_label,
+         CASE WHEN c.consent THEN scrm.nps_class(a.survey_score) END AS nps_class,
          coalesce(a.valence, 1) AS valence
   FROM pg_temp._scrm_refresh_customer c
   LEFT JOIN pg_temp._scrm_refresh_rfm r USING (customer)
