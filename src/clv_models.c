@@ -302,7 +302,8 @@ ClvBgnbdExpected(const double *p, double t, double x, double tx, double T)
 	double		l1 = log(alpha + T) - log(alpha + T + t);	/* ln(1 - z) */
 	double		z = t / (alpha + T + t);
 	double		h,
-				S;
+				S,
+				e;
 
 	if (t <= 0.0)
 		return 0.0;
@@ -313,15 +314,27 @@ ClvBgnbdExpected(const double *p, double t, double x, double tx, double T)
 		 * Near z = 1 the series converges slowly; 2F1 itself has a fast
 		 * form there, and away from a = 1 and C = 0 the division is safe.
 		 */
-		S = C * (ClvHyp2f1(A, a - 1.0, C, z, true) - 1.0) / (a - 1.0);
+		S = C * (ClvHyp2f1(A, a - 1.0, C, z, false) - 1.0) / (a - 1.0);
 	}
 	else
 	{
 		/* t_1 = A z and the ratio of the 2F1(A, a-1; C; z) series from n = 1 */
-		S = ClvHypSeries(A, a - 1.0, C, z, 1, A * z, true);
+		S = ClvHypSeries(A, a - 1.0, C, z, 1, A * z, false);
 	}
-	return (C * h - exp((a - 1.0) * l1) * S) *
-		ClvBgnbdPAlive(p, x, tx, T);
+	e = C * h - exp((a - 1.0) * l1) * S;
+	if (!isfinite(e))
+	{
+		/*
+		 * Dropout that hardly varies between customers makes a fit with a
+		 * and b huge (a/(a+b) = p, the dropout probability).  Then S
+		 * overflows although (1-z)^(a-1) S does not.  Eq. 10 as it stands
+		 * is safe there: the terms of its 2F1(r+x, b+x; C; z) shrink like
+		 * those of sum ((r+x)_n / n!) ((1-p) z)^n, fast even near z = 1.
+		 */
+		e = C / (a - 1.0) *
+			(1.0 - exp((r + x) * l1) * ClvHypSeries(r + x, b + x, C, z, 0, 1.0, true));
+	}
+	return e * ClvBgnbdPAlive(p, x, tx, T);
 }
 
 /* BG/NBD P(X(t) = n) for a new customer (FHL eq. 8) */
