@@ -2,7 +2,8 @@
 # Two sessions: while one runs scrm.refresh (and holds its transaction open
 # for a while after writing), the other keeps reading scrm.customer_value
 # and must always see one complete refresh, the old one or the new one,
-# never a mix or a half-written table.  Runs inside a cluster.
+# never a mix or a half-written table.  Then two refreshes at once: the
+# second waits for the first and neither fails.  Runs inside a cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=scrm_concurrency
@@ -53,4 +54,33 @@ if [ "$bad" -ne 0 ] || [ "$saw_old" -lt 5 ] || [ "$saw_new" -lt 1 ] || [ "$old" 
   head -5 "$dir/reads" >&2
   exit 1
 fi
-echo "concurrency-test: ok ($reads reads during a refresh: $saw_old saw the complete old results, $saw_new the complete new ones, none a mix; $n customers each)"
+
+# two refreshes at once: the first holds its transaction open; the second
+# says it waits, then replaces the first's results (without the lock its
+# rows collided with the first's: unique violation)
+psql -d $db -c 'SET client_min_messages = warning' \
+     -c 'BEGIN' -c 'SELECT scrm.refresh()' -c 'SELECT pg_sleep(2)' -c 'COMMIT' >/dev/null &
+first=$!
+# start the second once the first has written its results and sleeps
+for _ in $(seq 200); do
+  held=$(psql -At -d $db -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                              AND query = 'SELECT pg_sleep(2)' AND state = 'active'")
+  [ "$held" = 1 ] && break
+  sleep 0.05
+done
+second_out=$(psql -d $db -c 'SELECT 1 FROM scrm.refresh()' 2>&1) || {
+  echo "concurrency-test: FAILED (a second refresh during the first failed)" >&2
+  echo "$second_out" | grep -v 'done in' >&2
+  exit 1
+}
+wait $first
+# the second refresh's results, complete, and both refreshes logged
+last=$(psql -At -F' ' -d $db -c "SELECT count(*), count(DISTINCT computed_at),
+                                        min(computed_at) = (SELECT max(started_at) FROM scrm.refresh_log),
+                                        (SELECT count(*) FROM scrm.refresh_log WHERE started_at > '$new')
+                                 FROM scrm.customer_value")
+if [ "$held" != 1 ] || ! grep -q 'waiting for the refresh of another session' <<<"$second_out" || [ "$last" != "$n 1 t 2" ]; then
+  echo "concurrency-test: FAILED (two refreshes at once: first seen sleeping $held, last results '$last')" >&2
+  exit 1
+fi
+echo "concurrency-test: ok ($reads reads during a refresh: $saw_old saw the complete old results, $saw_new the complete new ones, none a mix; $n customers each; a second refresh waited for the first, then replaced its results)"

@@ -426,7 +426,7 @@ DECLARE
   cfg scrm.config;
   s jsonb;
   cols jsonb;
-  started timestamptz := clock_timestamp();
+  started timestamptz;
   t0 timestamptz;
   steps jsonb := '{}';
   counts jsonb := '{}';
@@ -441,6 +441,15 @@ DECLARE
   tbl text;
   caller_work_mem text := current_setting('work_mem');
 BEGIN
+  -- one refresh at a time: a second one waits for the first to end (its
+  -- rows would collide with the first's); readers are never blocked
+  BEGIN
+    LOCK TABLE scrm.customer_score, scrm.community_score IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+  EXCEPTION WHEN lock_not_available THEN
+    RAISE NOTICE 'scrm.refresh: waiting for the refresh of another session to end';
+    LOCK TABLE scrm.customer_score, scrm.community_score IN SHARE ROW EXCLUSIVE MODE;
+  END;
+  started := clock_timestamp();
   SELECT * INTO cfg FROM scrm.config;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'social_crm is not configured'
@@ -737,7 +746,8 @@ COMMENT ON FUNCTION scrm.refresh() IS
   'Runs the whole pipeline over the configured inputs in one transaction: RFM, BG/NBD and Gamma-Gamma '
   'fits, CLV, the relationship graph of consenting customers, PageRank, communities, advocacy with '
   'network reach, NPS class, referral and influence value, social adjustment, tiers, churn impact and '
-  'community clout. Replaces the results read by scrm.customer_value and scrm.community_clout atomically, '
+  'community clout. Replaces the results read by scrm.customer_value and scrm.community_clout atomically '
+  '(one refresh at a time: a second one waits for the first to end; readers are never blocked), '
   'logs the run in scrm.refresh_log and returns a summary (row counts, per-step milliseconds). NOTICE '
   'messages report each step.';
 
