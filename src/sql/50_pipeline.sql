@@ -440,6 +440,8 @@ DECLARE
   expr text;
   tbl text;
   caller_work_mem text := current_setting('work_mem');
+  err_message text;
+  err_detail text;
 BEGIN
   -- one refresh at a time: a second one waits for the first to end (its
   -- rows would collide with the first's); readers are never blocked
@@ -508,10 +510,19 @@ BEGIN
   t0 := clock_timestamp();
   -- Gamma-Gamma models positive spend: repeat buyers whose repeat purchases
   -- average 0 or less (free orders, refunds) stay out of the spend fit
-  SELECT scrm.bgnbd_fit(rfm),
-         scrm.gammagamma_fit(rfm) FILTER (WHERE (rfm).frequency = 0 OR (rfm).monetary > 0)
-    INTO bg, gg
-  FROM pg_temp._scrm_refresh_rfm WHERE rfm IS NOT NULL;
+  BEGIN
+    SELECT scrm.bgnbd_fit(rfm),
+           scrm.gammagamma_fit(rfm) FILTER (WHERE (rfm).frequency = 0 OR (rfm).monetary > 0)
+      INTO bg, gg
+    FROM pg_temp._scrm_refresh_rfm WHERE rfm IS NOT NULL;
+  EXCEPTION WHEN invalid_parameter_value THEN
+    -- too little history to fit (a new CRM, as_of too early): say so
+    GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
+    RAISE EXCEPTION 'scrm.refresh cannot fit the purchase models: %', err_message
+      USING ERRCODE = '22023', DETAIL = err_detail,
+            HINT = 'The models need purchases before as_of from at least 2 customers, some of them repeat purchases '
+                   'on a later day. Check the purchases query and the as_of setting.';
+  END;
   steps := scrm._step(steps, 'model fits', t0);
 
   -- the relationship graph of consenting customers (SOCIAL.md section 10):
