@@ -31,7 +31,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -90,12 +89,10 @@ typedef struct AdvState
 	AdvEvent   *ev;
 } AdvState;
 
-/* The kind table as read for one query, sorted by name (C collation) */
+/* scrm.advocacy_kind as read for one query, with each kind's flags */
 typedef struct AdvKinds
 {
-	int			n;
-	char	  **name;
-	double	   *weight;
+	ScrmKinds	t;
 	int16	   *flags;
 } AdvKinds;
 
@@ -125,40 +122,19 @@ static AdvKinds *
 load_kinds(FunctionCallInfo fcinfo)
 {
 	AdvKinds   *k = (AdvKinds *) fcinfo->flinfo->fn_extra;
-	MemoryContext old;
-	uint64		i;
-	int			j;
+	int			i,
+				j;
 
 	if (k != NULL)
 		return k;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT kind, weight::float8 FROM scrm.advocacy_kind "
-					"ORDER BY kind COLLATE \"C\"", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read scrm.advocacy_kind");
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	k = palloc0(sizeof(AdvKinds));
-	k->n = (int) SPI_processed;
-	k->name = palloc0(sizeof(char *) * Max(k->n, 1));
-	k->weight = palloc0(sizeof(double) * Max(k->n, 1));
-	k->flags = palloc0(sizeof(int16) * Max(k->n, 1));
-	for (i = 0; i < SPI_processed; i++)
+	k = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AdvKinds));
+	ScrmLoadKinds("scrm.advocacy_kind", NULL, fcinfo->flinfo->fn_mcxt, &k->t);
+	k->flags = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(int16) * Max(k->t.n, 1));
+	for (i = 0; i < k->t.n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		w;
-		char	   *name = SPI_getvalue(tup, desc, 1);
-		size_t		len;
+		const char *name = k->t.name[i];
+		size_t		len = strlen(name);
 
-		w = SPI_getbinval(tup, desc, 2, &isnull);
-		if (name == NULL || isnull || !isfinite(DatumGetFloat8(w)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("scrm.advocacy_kind has a row without a kind or a finite weight")));
-		k->name[i] = pstrdup(name);
-		k->weight[i] = DatumGetFloat8(w);
-		len = strlen(name);
 		if (strcmp(name, KIND_SURVEY) == 0)
 			k->flags[i] |= EV_SURVEY;
 		if (strcmp(name, KIND_CONVERTED) == 0)
@@ -170,40 +146,12 @@ load_kinds(FunctionCallInfo fcinfo)
 			strcmp(name + len - strlen(MENTION_SUFFIX), MENTION_SUFFIX) == 0)
 			k->flags[i] |= KIND_REACH;
 	}
-	MemoryContextSwitchTo(old);
-	SPI_finish();
 	fcinfo->flinfo->fn_extra = k;
 	return k;
 }
 
-/* The kind's index in k, by name (len bytes, no terminator needed); -1 if unknown */
-static int
-find_kind(const AdvKinds *k, const char *name, int len)
-{
-	int			lo = 0,
-				hi = k->n - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		const char *kn = k->name[mid];
-		int			c = strncmp(name, kn, len);
-
-		/* strcmp order: a proper prefix sorts first */
-		if (c == 0)
-			c = kn[len] == '\0' ? 0 : -1;
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
-
 static void
-unknown_kind(const AdvKinds *k, const char *name, int len)
+unknown_kind(const ScrmKinds *k, const char *name, int len)
 {
 	StringInfoData known;
 	int			i;
@@ -284,18 +232,18 @@ static bool
 make_event(const AdvKinds *kinds, const AdvState *st, const AdvInput *in,
 		   AdvEvent *ev)
 {
-	int			kind = find_kind(kinds, in->kind, in->kind_len);
+	int			kind = ScrmFindName(kinds->t.name, kinds->t.n, in->kind, in->kind_len);
 	int16		kflags;
 
 	if (kind < 0)
-		unknown_kind(kinds, in->kind, in->kind_len);
+		unknown_kind(&kinds->t, in->kind, in->kind_len);
 	kflags = kinds->flags[kind];
 	memset(ev, 0, sizeof(*ev));
 	ev->t = in->t;
 	ev->kind = kind;
 	ev->flags = kflags & EV_ALL_FLAGS;
 	ev->score = -1;
-	ev->base = kinds->weight[kind];
+	ev->base = kinds->t.weight[kind];
 	if (in->has_counterparty)
 	{
 		ev->counterparty = in->counterparty;

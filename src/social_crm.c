@@ -17,6 +17,7 @@
 #include <math.h>
 #include <sys/mman.h>
 
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -290,6 +291,85 @@ ScrmFindInt64(const int64 *ids, int64 n, int64 id)
 			hi = mid - 1;
 	}
 	return -1;
+}
+
+/*
+ * Index of a name (len bytes, unterminated) in names[0..n), sorted by
+ * strcmp, or -1.
+ */
+int
+ScrmFindName(char *const *names, int n, const char *name, int len)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			c = strncmp(name, names[mid], len);
+
+		/* strcmp order: a proper prefix sorts first */
+		if (c == 0)
+			c = names[mid][len] == '\0' ? 0 : -1;
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/*
+ * Read a kind table (kind, weight [, flag_column]) into kinds, allocated in
+ * cxt.  A row without a kind, a finite weight or its flag is an error (the
+ * tables' constraints rule them out).
+ */
+void
+ScrmLoadKinds(const char *table, const char *flag_column, MemoryContext cxt,
+			  ScrmKinds *kinds)
+{
+	StringInfoData sql;
+	MemoryContext old;
+	uint64		i;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT kind, weight::float8%s%s FROM %s ORDER BY kind COLLATE \"C\"",
+					 flag_column ? ", " : "", flag_column ? flag_column : "", table);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", table);
+	old = MemoryContextSwitchTo(cxt);
+	kinds->n = (int) SPI_processed;
+	kinds->name = palloc0(sizeof(char *) * Max(kinds->n, 1));
+	kinds->weight = palloc0(sizeof(double) * Max(kinds->n, 1));
+	kinds->flag = palloc0(sizeof(bool) * Max(kinds->n, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		wnull,
+					fnull = false;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		Datum		w = SPI_getbinval(tup, desc, 2, &wnull);
+
+		if (flag_column)
+			kinds->flag[i] = DatumGetBool(SPI_getbinval(tup, desc, 3, &fnull));
+		if (name == NULL || wnull || fnull || !isfinite(DatumGetFloat8(w)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 flag_column ?
+					 errmsg("%s has a row without a kind, a finite weight or %s",
+							table, flag_column) :
+					 errmsg("%s has a row without a kind or a finite weight", table)));
+		kinds->name[i] = pstrdup(name);
+		kinds->weight[i] = DatumGetFloat8(w);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	pfree(sql.data);
 }
 
 /* A survey answer must be on the 0..10 scale (NPS) */

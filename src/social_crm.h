@@ -34,6 +34,19 @@ typedef struct ScrmBudget
 	const char *what;			/* "graph", "model", ... for messages */
 } ScrmBudget;
 
+/*
+ * A kind table (scrm.advocacy_kind, scrm.relationship_kind) as read for
+ * one query: names sorted by strcmp (C collation), their weights and, if
+ * asked for, a boolean column.
+ */
+typedef struct ScrmKinds
+{
+	int			n;
+	char	  **name;
+	double	   *weight;
+	bool	   *flag;
+} ScrmKinds;
+
 /* social_crm.c */
 extern void ScrmBudgetInit(ScrmBudget *budget, const char *what);
 extern void ScrmBudgetRelease(ScrmBudget *budget);
@@ -52,6 +65,9 @@ extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
 extern double ScrmIntervalSeconds(const Interval *iv);
 extern int	ScrmCmpInt64(const void *a, const void *b);
 extern int64 ScrmFindInt64(const int64 *ids, int64 n, int64 id);
+extern int	ScrmFindName(char *const *names, int n, const char *name, int len);
+extern void ScrmLoadKinds(const char *table, const char *flag_column,
+						  MemoryContext cxt, ScrmKinds *kinds);
 extern void ScrmCheckSurveyScore(int64 score);
 extern void ScrmDuplicateCustomer(int64 id);
 extern double ScrmCustomerValue(int64 id, Datum value, bool isnull);

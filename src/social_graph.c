@@ -21,6 +21,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "graph.h"
@@ -516,77 +517,120 @@ typedef struct RelationshipState
 {
 	GraphBuilder b;
 	ScrmColumn *cols;
+	ScrmKinds	kinds;			/* scrm.relationship_kind */
+	TimestampTz as_of;
 	int64		rows;
-	int64		unknown;		/* rows without a kind weight */
+	int64		unknown;		/* rows of a kind the kind table lacks */
 	char	   *some_kind;		/* the least unknown kind (NULL: only nulls) */
 	int64		out_of_range;	/* rows with a strength outside [0, 1] */
 	double		some_strength;	/* the least of those (NaN counts as largest) */
 } RelationshipState;
 
+/* Column positions of the relationships query */
+#define REL_SOURCE			0
+#define REL_TARGET			1
+#define REL_KIND			2
+#define REL_STRENGTH		3
+#define REL_LAST			4
+
+/* Seconds from t to as_of, as date_part('epoch', as_of - t) computes them */
+static double
+epoch_between(TimestampTz as_of, TimestampTz t)
+{
+	int64		diff = as_of - t;
+
+	/* as_of - t is justified into whole days and the rest */
+	return (double) (diff % USECS_PER_DAY) / 1000000.0 +
+		(double) SECS_PER_DAY * (double) (diff / USECS_PER_DAY);
+}
+
 static void
 load_relationship(void *arg, Datum *values, bool *isnull)
 {
 	RelationshipState *st = (RelationshipState *) arg;
-	int64		s = ScrmRowId(values, isnull, st->cols, 0, "relationships");
-	int64		t = ScrmRowId(values, isnull, st->cols, 1, "relationships");
-	double		sv,
+	int64		s = ScrmRowId(values, isnull, st->cols, REL_SOURCE, "relationships");
+	int64		t = ScrmRowId(values, isnull, st->cols, REL_TARGET, "relationships");
+	double		weight = 1.0,
+				strength = 1.0,
 				w;
+	bool		both = false;
 
 	st->rows++;
 	if ((st->rows & 0xFFFF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	if (isnull[3])
+	/* the kind's weight and direction (no kind column: weight 1, one way) */
+	if (st->cols[REL_KIND].attnum > 0)
 	{
-		st->unknown++;
-		if (!isnull[2])
-		{
-			char	   *kind = TextDatumGetCString(values[2]);
+		int			k = -1;
 
-			if (st->some_kind == NULL || strcmp(kind, st->some_kind) < 0)
-				st->some_kind = MemoryContextStrdup(st->b.g->budget.context, kind);
-			pfree(kind);
+		if (!isnull[REL_KIND])
+			k = ScrmFindName(st->kinds.name, st->kinds.n,
+							 VARDATA_ANY(DatumGetPointer(values[REL_KIND])),
+							 VARSIZE_ANY_EXHDR(DatumGetPointer(values[REL_KIND])));
+		if (k < 0)
+		{
+			st->unknown++;
+			if (!isnull[REL_KIND])
+			{
+				char	   *kind = TextDatumGetCString(values[REL_KIND]);
+
+				if (st->some_kind == NULL || strcmp(kind, st->some_kind) < 0)
+					st->some_kind = MemoryContextStrdup(st->b.g->budget.context, kind);
+				pfree(kind);
+			}
+			return;
 		}
-		return;
+		weight = st->kinds.weight[k];
+		both = st->kinds.flag[k];
 	}
-	sv = isnull[5] ? NAN : DatumGetFloat8(values[5]);
-	if (!(sv >= 0.0 && sv <= 1.0))
+	if (!isnull[REL_STRENGTH])
 	{
-		if (st->out_of_range++ == 0 || isnan(st->some_strength) || sv < st->some_strength)
-			st->some_strength = sv;
-		return;
+		strength = DatumGetFloat8(values[REL_STRENGTH]);
+		if (!(strength >= 0.0 && strength <= 1.0))
+		{
+			if (st->out_of_range++ == 0 || isnan(st->some_strength) || strength < st->some_strength)
+				st->some_strength = strength;
+			return;
+		}
 	}
-	w = DatumGetFloat8(values[3]) * sv;
+	/* recency: half the strength for every 365 days before as_of */
+	if (!isnull[REL_LAST])
+		strength *= pow(2.0, -Max(epoch_between(st->as_of,
+												DatumGetTimestampTz(values[REL_LAST])),
+								  0.0) / 31536000.0);
+	w = weight * strength;
 	if (!(w > 0.0) || st->unknown > 0 || st->out_of_range > 0)
 		return;					/* no tie, or the read ends in an error */
 	GraphAddArc(&st->b, s, t, w);
-	if (!isnull[4] && DatumGetBool(values[4]))
+	if (both)
 		GraphAddArc(&st->b, t, s, w);
 }
 
 /*
- * scrm._refresh_graph(relationships, keep, OUT relationships, OUT arcs)
+ * scrm._refresh_graph(relationships, keep, as_of, OUT relationships, OUT arcs)
  *	 Builds scrm.refresh's relationship graph (SOCIAL.md §10) and shares it
  *	 with the graph steps that follow in the transaction (GraphShare).  The
- *	 query gives (source, target, kind, kind_weight, bidirectional,
- *	 strength): kind_weight NULL means a kind scrm.relationship_kind does not
- *	 list, strength is the tie's strength times its recency.  Each row is
- *	 an arc of weight kind_weight * strength (both ways when bidirectional);
- *	 duplicates merge by noisy-OR, self-loops drop, and only arcs between
- *	 customers listed in keep stay (all when keep is NULL).  Returns the
- *	 numbers of relationship rows and of arcs shared.  One pass in C: several times faster than
- *	 materialising the rows and merging with GROUP BY and joins.
+ *	 query gives (source, target [, kind] [, strength] [,
+ *	 last_interaction_at]), as configure checked it.  Each row is an arc of
+ *	 weight kind weight (scrm.relationship_kind; 1 without a kind column) x
+ *	 strength (1 when NULL) x 2^(-days before as_of / 365) (1 without a
+ *	 time), both ways for bidirectional kinds; duplicates merge by noisy-OR,
+ *	 self-loops drop, and only arcs between customers listed in keep stay
+ *	 (all when keep is NULL).  A kind the table lacks and a strength outside
+ *	 [0, 1] are errors.  Returns the numbers of relationship rows and of
+ *	 arcs shared.  One pass in C: several times faster than a join to the
+ *	 kind table and merging with GROUP BY.
  */
 Datum
 scrm_refresh_graph(PG_FUNCTION_ARGS)
 {
 	const char *query = ScrmTextArg(fcinfo, 0, "relationships");
-	ScrmColumn	cols[6] = {
+	ScrmColumn	cols[5] = {
 		{"source", SCRM_COL_ID, true},
 		{"target", SCRM_COL_ID, true},
-		{"kind", SCRM_COL_TEXT, true},
-		{"kind_weight", SCRM_COL_FLOAT, true},
-		{"bidirectional", SCRM_COL_BOOL, true},
-		{"strength", SCRM_COL_FLOAT, true},
+		{"kind", SCRM_COL_TEXT, false},
+		{"strength", SCRM_COL_FLOAT, false},
+		{"last_interaction_at", SCRM_COL_TIMESTAMPTZ, false},
 	};
 	RelationshipState st;
 	Graph	   *g;
@@ -596,10 +640,17 @@ scrm_refresh_graph(PG_FUNCTION_ARGS)
 	Datum		result[2];
 	bool		nulls[2] = {false, false};
 
+	ScrmArgNotNull(fcinfo, 2, "as_of");
 	memset(&st, 0, sizeof(st));
+	st.as_of = PG_GETARG_TIMESTAMPTZ(2);
+	if (TIMESTAMP_NOT_FINITE(st.as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite timestamp")));
+	ScrmLoadKinds("scrm.relationship_kind", "bidirectional", CurrentMemoryContext, &st.kinds);
 	g = GraphBegin(&st.b, true, GRAPH_WEIGHTED | GRAPH_STRENGTH | GRAPH_BUILD_OUT);
 	st.cols = cols;
-	ScrmReadQuery(query, "relationships", cols, 6, load_relationship, &st,
+	ScrmReadQuery(query, "relationships", cols, 5, load_relationship, &st,
 				  &st.b.rows_estimate);
 	if (st.unknown > 0)
 		ereport(ERROR,

@@ -260,18 +260,18 @@ COMMENT ON FUNCTION scrm._refresh_advocacy(text, timestamptz, interval, bigint[]
 -- from there: no work table of millions of arcs, written once and read six
 -- times.  The functions below are scrm.refresh's; they run in the session
 -- that built the graph (PARALLEL RESTRICTED) and depend on it (VOLATILE).
-CREATE FUNCTION scrm._refresh_graph(relationships text, keep bigint[],
+CREATE FUNCTION scrm._refresh_graph(relationships text, keep bigint[], as_of timestamptz,
                                     OUT relationships bigint, OUT arcs bigint)
 AS 'MODULE_PATHNAME', 'scrm_refresh_graph'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000;
 
-COMMENT ON FUNCTION scrm._refresh_graph(text, bigint[]) IS
-  'Internal: builds the relationship graph of SOCIAL.md section 10 from relationships (source, target, kind, '
-  'kind_weight, bidirectional, strength; kind_weight NULL = a kind scrm.relationship_kind does not list, '
-  'strength = strength * recency in [0, 1]) and shares it with the graph steps that follow in this transaction: '
-  'arcs of weight kind_weight * strength (both ways when bidirectional), duplicates merged by noisy-OR, '
-  'self-loops dropped, only arcs between the customers in keep (all when keep is NULL). Returns the number '
-  'of relationship rows read and of arcs kept.';
+COMMENT ON FUNCTION scrm._refresh_graph(text, bigint[], timestamptz) IS
+  'Internal: builds the relationship graph of SOCIAL.md section 10 from relationships (source, target and '
+  'optionally kind, strength, last_interaction_at) and shares it with the graph steps that follow in this '
+  'transaction: arcs of weight kind weight (scrm.relationship_kind) * strength * 2^(-days before as_of / 365), '
+  'both ways for bidirectional kinds, duplicates merged by noisy-OR, self-loops dropped, only arcs between the '
+  'customers in keep (all when keep is NULL). A kind the table does not list or a strength outside [0, 1] is '
+  'an error (22023). Returns the number of relationship rows read and of arcs kept.';
 
 CREATE FUNCTION scrm._refresh_graph_arcs()
 RETURNS TABLE (source bigint, target bigint, weight float8)
@@ -529,28 +529,21 @@ BEGIN
   -- kind weight * strength * recency, bidirectional kinds both ways, self-loops
   -- dropped, duplicates merged by noisy-OR
   t0 := clock_timestamp();
-  -- one pass in C (scrm._refresh_graph) checks the kinds and strengths, adds
-  -- both arcs of bidirectional kinds, keeps consenting customers only,
-  -- merges duplicates by noisy-OR and drops self-loops; the graph steps
-  -- below read the graph it keeps in memory
-  expr := CASE WHEN (cols->'relationships') ? 'strength' THEN 'coalesce(q.strength::float8, 1)' ELSE '1' END;
-  IF (cols->'relationships') ? 'last_interaction_at' THEN
-    -- recency half-life 365 days (float8 arithmetic: date_part, not numeric extract)
-    expr := expr || format(' * coalesce(power(2::float8, -greatest(date_part(''epoch'', %L::timestamptz - q.last_interaction_at::timestamptz), 0) / 31536000.0), 1)', as_of);
-  END IF;
+  -- one pass in C (scrm._refresh_graph) looks the kinds up, checks them and
+  -- the strengths, adds both arcs of bidirectional kinds, keeps consenting
+  -- customers only, merges duplicates by noisy-OR and drops self-loops; the
+  -- graph steps below read the graph it keeps in memory (kinds as text: a
+  -- char(n) kind loses its padding)
   SELECT * INTO bad FROM scrm._refresh_graph(
     CASE WHEN cfg.relationships IS NULL
-         THEN 'SELECT NULL::bigint AS source, NULL::bigint AS target, NULL::text AS kind, NULL::float8 AS kind_weight,
-                      NULL::boolean AS bidirectional, NULL::float8 AS strength WHERE false'
-         ELSE format('SELECT q.source::bigint AS source, q.target::bigint AS target, %s AS kind,
-                             k.weight::float8 AS kind_weight, k.bidirectional, (%s)::float8 AS strength
-                      FROM (%s) q %s',
-                     CASE WHEN (cols->'relationships') ? 'kind' THEN 'q.kind::text' ELSE 'NULL::text' END,
-                     expr, cfg.relationships,
-                     CASE WHEN (cols->'relationships') ? 'kind'
-                          THEN 'LEFT JOIN scrm.relationship_kind k ON k.kind = q.kind'
-                          ELSE 'CROSS JOIN (SELECT 1.0::float8 AS weight, false AS bidirectional) k' END) END,
-    ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent));
+         THEN 'SELECT NULL::bigint AS source, NULL::bigint AS target WHERE false'
+         WHEN (cols->'relationships') ? 'kind'
+         THEN format('SELECT q.source, q.target, q.kind::text AS kind%s%s FROM (%s) q',
+                     CASE WHEN (cols->'relationships') ? 'strength' THEN ', q.strength' ELSE '' END,
+                     CASE WHEN (cols->'relationships') ? 'last_interaction_at' THEN ', q.last_interaction_at' ELSE '' END,
+                     cfg.relationships)
+         ELSE cfg.relationships END,
+    ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent), as_of);
   IF cfg.relationships IS NOT NULL THEN
     counts := counts || jsonb_build_object('relationships', bad.relationships);
   END IF;
