@@ -593,11 +593,19 @@ load_relationship(void *arg, Datum *values, bool *isnull)
 			return;
 		}
 	}
-	/* recency: half the strength for every 365 days before as_of */
+	/*
+	 * recency: half the strength for every 365 days before as_of (a tie last
+	 * active at -infinity has none left; at +infinity, all of it)
+	 */
 	if (!isnull[REL_LAST])
-		strength *= pow(2.0, -Max(epoch_between(st->as_of,
-												DatumGetTimestampTz(values[REL_LAST])),
-								  0.0) / 31536000.0);
+	{
+		TimestampTz last = DatumGetTimestampTz(values[REL_LAST]);
+
+		if (TIMESTAMP_IS_NOBEGIN(last))
+			strength = 0.0;
+		else if (!TIMESTAMP_IS_NOEND(last))
+			strength *= pow(2.0, -Max(epoch_between(st->as_of, last), 0.0) / 31536000.0);
+	}
 	w = weight * strength;
 	if (!(w > 0.0) || st->unknown > 0 || st->out_of_range > 0)
 		return;					/* no tie, or the read ends in an error */
