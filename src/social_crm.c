@@ -190,7 +190,7 @@ ScrmGrow(ScrmBudget *budget, void *ptr, int64 *cap, int64 n, Size size,
 
 	if (n < *cap)
 		return ptr;
-	newcap = Max(*cap * 2, 16384);
+	newcap = Max(*cap * 2, 1024);
 	if (*cap == 0)
 		newcap = Max(newcap, (int64) Min(rows_estimate * 1.1,
 										 (double) budget->limit / (3 * size)));

@@ -61,18 +61,6 @@ typedef struct ReferralLoad
 } ReferralLoad;
 
 static void
-grow(ScrmBudget *budget, void **array, int64 *cap, int64 n, Size size)
-{
-	if (n == *cap)
-	{
-		int64		newcap = Max(1024, *cap * 2);
-
-		*array = ScrmRealloc(budget, *array, *cap, newcap, size);
-		*cap = newcap;
-	}
-}
-
-static void
 load_referral(void *arg, Datum *values, bool *isnull)
 {
 	ReferralLoad *st = (ReferralLoad *) arg;
@@ -96,7 +84,7 @@ load_referral(void *arg, Datum *values, bool *isnull)
 						   (long long) r.referrer, (long long) r.referred, r.kappa)));
 	if (r.referrer == r.referred)
 		return;					/* self-referrals are dropped */
-	grow(st->budget, (void **) &st->ref, &st->refcap, st->nref, sizeof(Referral));
+	st->ref = ScrmGrow(st->budget, st->ref, &st->refcap, st->nref, sizeof(Referral), 0.0);
 	st->ref[st->nref++] = r;
 }
 
@@ -108,7 +96,7 @@ load_customer_value(void *arg, Datum *values, bool *isnull)
 
 	v.id = ScrmRowId(values, isnull, st->cols, 0, "customer_value");
 	v.value = ScrmCustomerValue(v.id, values[1], isnull[1]);
-	grow(st->budget, (void **) &st->val, &st->valcap, st->nval, sizeof(CustomerValue));
+	st->val = ScrmGrow(st->budget, st->val, &st->valcap, st->nval, sizeof(CustomerValue), 0.0);
 	st->val[st->nval++] = v;
 }
 
