@@ -775,10 +775,9 @@ row_customer_cmp(const void *a, const void *b)
  *	 GROUP BY customer
  * computes it (NULL lists: no filter), with the survey score that counts
  * (NULL if none), computed by sorting the events in memory rather than
- * through a hash aggregate.  Needs 48 bytes per event, and 48 per event of
- * the customer with the most, within
- * scrm.max_memory; beyond that it fails with 54000 and scrm.refresh uses
- * the aggregate.
+ * through a hash aggregate.  Needs 48 bytes per event, and as many again
+ * for the events of the customer with the most, within scrm.max_memory;
+ * beyond that it fails with 54000 and scrm.refresh uses the aggregate.
  */
 Datum
 scrm_refresh_advocacy(PG_FUNCTION_ARGS)

@@ -518,7 +518,7 @@ BEGIN
   EXCEPTION WHEN invalid_parameter_value THEN
     -- too little history to fit (a new CRM, as_of too early): say so
     GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
-    RAISE EXCEPTION 'scrm.refresh cannot fit the purchase models: %', err_message
+    RAISE EXCEPTION 'scrm.refresh cannot fit the purchase and spend models: %', err_message
       USING ERRCODE = '22023', DETAIL = err_detail,
             HINT = 'The models need purchases before as_of from at least 2 customers, some of them repeat purchases '
                    'on a later day. Check the purchases query and the as_of setting.';
