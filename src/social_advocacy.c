@@ -551,13 +551,7 @@ score_events(const AdvState *st, const AdvEvent *ev, int64 n, int64 *helped,
 			r->neg -= contrib;
 		r->survey_score = ev[survey].score;
 	}
-	if (nhelped > 0)
-	{
-		qsort(helped, nhelped, sizeof(int64), ScrmCmpInt64);
-		for (i = 0; i < nhelped; i++)
-			if (i == 0 || helped[i] != helped[i - 1])
-				r->distinct++;
-	}
+	r->distinct = ScrmSortUnique(helped, nhelped);
 }
 
 /* valence: 1 without evidence, towards -1 for a pure detractor */
@@ -689,11 +683,7 @@ id_set(FunctionCallInfo fcinfo, int argno, IdSet *set)
 	for (i = 0; i < n; i++)
 		if (!nulls[i])
 			set->ids[set->n++] = DatumGetInt64(elems[i]);
-	qsort(set->ids, set->n, sizeof(int64), ScrmCmpInt64);
-	for (i = 0, n = 0; i < set->n; i++)
-		if (n == 0 || set->ids[i] != set->ids[n - 1])
-			set->ids[n++] = set->ids[i];
-	set->n = n;
+	set->n = (int) ScrmSortUnique(set->ids, set->n);
 }
 
 static bool

@@ -266,6 +266,21 @@ ScrmCmpInt64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort ids[0..n) and drop repeats; returns how many distinct ids remain */
+int64
+ScrmSortUnique(int64 *ids, int64 n)
+{
+	int64		i,
+				m = 0;
+
+	if (n > 1)
+		qsort(ids, n, sizeof(int64), ScrmCmpInt64);
+	for (i = 0; i < n; i++)
+		if (m == 0 || ids[i] != ids[m - 1])
+			ids[m++] = ids[i];
+	return m;
+}
+
 /*
  * Index of id in ids[0..n), ascending and distinct, or -1.  Serial ids
  * (ids[k] = ids[0] + k up to id) are found in one probe.

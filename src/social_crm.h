@@ -64,6 +64,7 @@ extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
 extern double ScrmIntervalSeconds(const Interval *iv);
 extern int	ScrmCmpInt64(const void *a, const void *b);
+extern int64 ScrmSortUnique(int64 *ids, int64 n);
 extern int64 ScrmFindInt64(const int64 *ids, int64 n, int64 id);
 extern int	ScrmFindName(char *const *names, int n, const char *name, int len);
 extern void ScrmLoadKinds(const char *table, const char *flag_column,

@@ -128,29 +128,7 @@ referral_cmp(const void *pa, const void *pb)
 static int
 value_cmp(const void *pa, const void *pb)
 {
-	int64		a = ((const CustomerValue *) pa)->id;
-	int64		b = ((const CustomerValue *) pb)->id;
-
-	return (a > b) - (a < b);
-}
-
-/* index of id in the sorted ids[0..n), which must hold it */
-static int64
-id_index(const int64 *ids, int64 n, int64 id)
-{
-	int64		lo = 0,
-				hi = n - 1;
-
-	while (lo < hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return ScrmCmpInt64(&((const CustomerValue *) pa)->id, &((const CustomerValue *) pb)->id);
 }
 
 /* value of customer id (0 without a row) */
@@ -262,13 +240,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < st.nval; i++)
 		ids[nids++] = st.val[i].id;
-	if (nids > 1)
-		qsort(ids, nids, sizeof(int64), ScrmCmpInt64);
-	j = 0;
-	for (i = 0; i < nids; i++)
-		if (j == 0 || ids[i] != ids[j - 1])
-			ids[j++] = ids[i];
-	nids = j;
+	nids = ScrmSortUnique(ids, nids);
 	crv = ScrmAlloc0(&budget, Max(nids, 1), sizeof(double));
 	count = ScrmAlloc0(&budget, Max(nids, 1), sizeof(int32));
 
@@ -294,7 +266,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 			(1.0 - kappa) * saving;
 		for (i = start; i < j; i++)
 		{
-			int64		k = id_index(ids, nids, ref[i].referrer);
+			int64		k = ScrmFindInt64(ids, nids, ref[i].referrer);
 
 			crv[k] += attributed / (double) referrers - ref[i].reward;
 			count[k]++;

@@ -442,6 +442,7 @@ DECLARE
   caller_work_mem text := current_setting('work_mem');
   err_message text;
   err_detail text;
+  consenting bigint[];
 BEGIN
   -- one refresh at a time: a second one waits for the first to end (its
   -- rows would collide with the first's); readers are never blocked
@@ -483,6 +484,8 @@ BEGIN
       USING ERRCODE = '22023', HINT = 'Give each customer exactly one row.';
   END IF;
   ANALYZE pg_temp._scrm_refresh_customer;
+  -- the customers in social processing, for the graph and advocacy steps
+  consenting := ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent);
   counts := counts || (SELECT jsonb_build_object('customers', count(*), 'consenting', count(*) FILTER (WHERE consent))
                        FROM pg_temp._scrm_refresh_customer);
   steps := scrm._step(steps, 'customers', t0);
@@ -543,7 +546,7 @@ BEGIN
                      CASE WHEN (cols->'relationships') ? 'last_interaction_at' THEN ', q.last_interaction_at' ELSE '' END,
                      cfg.relationships)
          ELSE cfg.relationships END,
-    ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent), as_of);
+    consenting, as_of);
   IF cfg.relationships IS NOT NULL THEN
     counts := counts || jsonb_build_object('relationships', bad.relationships);
   END IF;
@@ -575,7 +578,7 @@ BEGIN
     -- in memory: sorting the events beats a hash aggregate several times
     CREATE TEMP TABLE _scrm_refresh_event_summary ON COMMIT DROP AS
       SELECT * FROM scrm._refresh_advocacy(expr, as_of, (s->>'advocacy_half_life')::interval,
-                                           ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent),
+                                           consenting,
                                            ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent));
   EXCEPTION WHEN program_limit_exceeded THEN
     -- more events than scrm.max_memory holds: the aggregate, sorting by
