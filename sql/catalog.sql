@@ -1,13 +1,23 @@
 -- Every object of the extension with its markings: volatility, strictness,
--- parallel safety, security and whether it carries a comment.
+-- parallel safety, security, the settings it runs with (every SQL and
+-- PL/pgSQL function pins search_path; C functions resolve nothing through
+-- it) and whether it carries a comment.
 SELECT p.oid::regprocedure AS function,
        p.provolatile AS volatility, p.proisstrict AS strict,
        p.proparallel AS parallel, p.prosecdef AS security_definer,
+       l.lanname AS language, p.proconfig AS config,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
 FROM pg_proc p
+JOIN pg_language l ON l.oid = p.prolang
 JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
 JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'social_crm'
 ORDER BY p.oid::regprocedure::text;
+-- no SQL or PL/pgSQL function of the extension runs with the caller's search_path
+SELECT p.oid::regprocedure AS unpinned_function
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = 'scrm'::regnamespace AND l.lanname <> 'c' AND p.prokind <> 'a'
+  AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+ORDER BY 1;
 -- nothing of the extension lives outside schema scrm
 SELECT count(*) AS objects_outside_scrm
 FROM pg_depend d

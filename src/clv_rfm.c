@@ -420,7 +420,8 @@ sort_by_customer(RfmRow *rows, RfmRow *tmp, int64 n, int64 min, int64 max)
  * scrm._refresh_rfm(purchases, as_of, period)
  *	 RETURNS TABLE (customer bigint, rfm scrm.rfm_summary)
  * scrm.rfm of every customer of a purchases query (customer, purchased_at,
- * amount): the same summary as
+ * amount; NULL: the configured purchases query, run as the role that
+ * configured it): the same summary as
  *	 SELECT customer, scrm.rfm(purchased_at, amount, as_of, period) ...
  *	 WHERE customer, purchased_at and amount are not null GROUP BY customer
  * (customers whose purchases are all after as_of left out), computed by
@@ -432,7 +433,7 @@ sort_by_customer(RfmRow *rows, RfmRow *tmp, int64 n, int64 min, int64 max)
 Datum
 scrm_refresh_rfm(PG_FUNCTION_ARGS)
 {
-	const char *query = ScrmTextArg(fcinfo, 0, "purchases");
+	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "purchases");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ScrmColumn	cols[3] = {
 		{"customer", SCRM_COL_ID, true},
@@ -461,7 +462,10 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	ScrmBudgetInit(&rd.budget, "the purchase summary");
 	rd.cols = cols;
 	rd.as_of_local = local_time(as_of);
-	ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
+	if (query)
+		ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
+	else
+		(void) ScrmReadStored("purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
 	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
 							rd.n, rd.min_customer, rd.max_customer);
 

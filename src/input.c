@@ -289,8 +289,23 @@ convert_value(ScrmColumn *col, Datum value)
 			return DirectFunctionCall1(timestamp_timestamptz, value);
 		case DATEOID:
 			return DirectFunctionCall1(date_timestamptz, value);
+		case TEXTOID:
+		case VARCHAROID:
+			/* a long value may be compressed or out of line */
+			return PointerGetDatum(PG_DETOAST_DATUM_PACKED(value));
+		case BPCHAROID:
+			{
+				/* as char(n)::text: without the padding */
+				struct varlena *v = PG_DETOAST_DATUM_PACKED(value);
+				const char *p = VARDATA_ANY(v);
+				int			len = VARSIZE_ANY_EXHDR(v);
+
+				while (len > 0 && p[len - 1] == ' ')
+					len--;
+				return PointerGetDatum(cstring_to_text_with_len(p, len));
+			}
 		default:
-			return value;		/* float8, timestamptz, text, bool */
+			return value;		/* float8, timestamptz, bool */
 	}
 }
 
@@ -375,20 +390,8 @@ prepare_read_only(const char *query, const char *what)
 		ListCell   *lq;
 
 		foreach(lq, ps->query_list)
-		{
-			Query	   *q = lfirst_node(Query, lq);
-
-			if (q->commandType != CMD_SELECT || q->utilityStmt != NULL ||
-				q->hasModifyingCTE || q->rowMarks != NIL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s query must be a read-only SELECT", what),
-						 errdetail("The query is a %s statement%s.",
-								   GetCommandTagName(ps->commandTag),
-								   q->hasModifyingCTE ? " with a data-modifying WITH" :
-								   q->rowMarks != NIL ? " that locks rows" : ""),
-						 errhint("Inner queries only read; they never modify data.")));
-		}
+			ScrmCheckReadOnly(lfirst_node(Query, lq), what,
+							  GetCommandTagName(ps->commandTag));
 	}
 	return plan;
 }
@@ -434,22 +437,80 @@ plan_rows_estimate(SPIPlanPtr plan)
 }
 
 /*
- * Run query (SQL text) as the calling user and call callback for every row.
+ * Plan query (one read-only SELECT) and either check its columns (st NULL)
+ * or run it into st.  Inside the sandbox of trust.c: a read-only
+ * subtransaction, rolled back when the rows are read, run as role under
+ * pinned settings when role is valid (a stored query), else as the caller.
+ */
+static void
+run_sandboxed(const char *query, const char *what, Oid role,
+			  ScrmColumn *cols, int ncols, ReaderState *st,
+			  double *rows_estimate)
+{
+	ScrmSandbox sb;
+
+	ScrmSandboxEnter(&sb, role);
+	PG_TRY();
+	{
+		ReaderErrorArg earg;
+		ErrorContextCallback errcb;
+		SPIPlanPtr	plan = connect_and_prepare(query, what, &earg, &errcb);
+
+		if (st == NULL)
+		{
+			CachedPlanSource *ps = linitial(SPI_plan_get_plan_sources(plan));
+
+			if (ps->resultDesc == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s query must return rows", what)));
+			resolve_columns(ps->resultDesc, what, cols, ncols);
+		}
+		else
+		{
+			SPIExecuteOptions options;
+			int			rc;
+
+			if (rows_estimate)
+				*rows_estimate = plan_rows_estimate(plan);
+			memset(&options, 0, sizeof(options));
+			options.read_only = true;
+			options.dest = (DestReceiver *) st;
+			rc = SPI_execute_plan_extended(plan, &options);
+			/* a SELECT into a non-SPI receiver reports SPI_OK_UTILITY */
+			if (rc < 0)
+				elog(ERROR, "%s query failed: %s", what, SPI_result_code_string(rc));
+		}
+		SPI_finish();
+		error_context_stack = errcb.previous;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(sb.cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ScrmSandboxLeave(&sb, true);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	ScrmSandboxLeave(&sb, false);
+}
+
+/*
+ * Run query (SQL text) and call callback for every row: as the calling
+ * user when role is InvalidOid, else as role (a stored query, trust.c).
  * what names the argument in messages ("edges", "personalization", ...).
  * If rows_estimate is given, the planner's estimate of the row count is
  * stored there before the first row arrives (a hint for presizing).
  */
 void
-ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
-			  int ncols, ScrmRowCallback callback, void *arg,
-			  double *rows_estimate)
+ScrmReadQueryAs(const char *query, const char *what, Oid role,
+				ScrmColumn *cols, int ncols, ScrmRowCallback callback,
+				void *arg, double *rows_estimate)
 {
 	ReaderState st;
-	ReaderErrorArg earg;
-	ErrorContextCallback errcb;
-	SPIExecuteOptions options;
-	SPIPlanPtr	plan;
-	int			rc;
 
 	memset(&st, 0, sizeof(st));
 	st.pub.receiveSlot = reader_receive;
@@ -469,48 +530,54 @@ ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
 	st.values = palloc0(sizeof(Datum) * Max(ncols, 1));
 	st.isnull = palloc0(sizeof(bool) * Max(ncols, 1));
 
-	plan = connect_and_prepare(query, what, &earg, &errcb);
-	if (rows_estimate)
-		*rows_estimate = plan_rows_estimate(plan);
+	run_sandboxed(query, what, role, cols, ncols, &st, rows_estimate);
 
-	memset(&options, 0, sizeof(options));
-	options.read_only = true;
-	options.dest = (DestReceiver *) &st;
-	rc = SPI_execute_plan_extended(plan, &options);
-	/* a SELECT into a non-SPI receiver reports SPI_OK_UTILITY */
-	if (rc < 0)
-		elog(ERROR, "%s query failed: %s", what, SPI_result_code_string(rc));
-	SPI_finish();
-
-	error_context_stack = errcb.previous;
 	MemoryContextDelete(st.row_cxt);
 	pfree(st.values);
 	pfree(st.isnull);
 }
 
+/* Run query as the calling user; see ScrmReadQueryAs */
+void
+ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
+			  int ncols, ScrmRowCallback callback, void *arg,
+			  double *rows_estimate)
+{
+	ScrmReadQueryAs(query, what, InvalidOid, cols, ncols, callback, arg,
+					rows_estimate);
+}
+
 /*
- * Plan query as the calling user and check its columns without running it:
- * a missing or mistyped column fails here (42703/42804) as it would when
- * read.  On return cols[i].attnum tells which optional columns exist.
+ * Run the stored query of a pipeline input (scrm.config) as the role that
+ * configured it.  Returns false, reading nothing, when the input is not
+ * configured.
+ */
+bool
+ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
+			   ScrmRowCallback callback, void *arg, double *rows_estimate)
+{
+	Oid			role;
+	char	   *query = ScrmStoredQuery(input, &role);
+
+	if (query == NULL)
+		return false;
+	ScrmReadQueryAs(query, input, role, cols, ncols, callback, arg,
+					rows_estimate);
+	return true;
+}
+
+/*
+ * Plan query and check its columns without running it, as the calling
+ * user (role InvalidOid) or as role under the pinned settings of a stored
+ * query: a missing or mistyped column fails here (42703/42804) as it
+ * would when read.  On return cols[i].attnum tells which optional columns
+ * exist.
  */
 void
-ScrmCheckQuery(const char *query, const char *what, ScrmColumn *cols,
-			   int ncols)
+ScrmCheckQuery(const char *query, const char *what, Oid role,
+			   ScrmColumn *cols, int ncols)
 {
-	ReaderErrorArg earg;
-	ErrorContextCallback errcb;
-	SPIPlanPtr	plan;
-	CachedPlanSource *ps;
-
-	plan = connect_and_prepare(query, what, &earg, &errcb);
-	ps = (CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan));
-	if (ps->resultDesc == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s query must return rows", what)));
-	resolve_columns(ps->resultDesc, what, cols, ncols);
-	SPI_finish();
-	error_context_stack = errcb.previous;
+	run_sandboxed(query, what, role, cols, ncols, NULL, NULL);
 }
 
 /* The id in column col of a row; NULL is an error (22004) */

@@ -11,6 +11,8 @@
 
 #include "postgres.h"
 
+#include "utils/resowner.h"
+
 /* Type families an inner-query column may belong to */
 typedef enum ScrmColType
 {
@@ -40,14 +42,40 @@ typedef struct ScrmColumn
  */
 typedef void (*ScrmRowCallback) (void *arg, Datum *values, bool *isnull);
 
+/* The state saved when an inner query's sandbox is entered (trust.c) */
+typedef struct ScrmSandbox
+{
+	MemoryContext cxt;
+	ResourceOwner owner;
+	struct LockInstanceData *locks; /* advisory locks held before */
+	int			nlocks;
+} ScrmSandbox;
+
 /* input.c */
 extern void ScrmReadQuery(const char *query, const char *what,
 						  ScrmColumn *cols, int ncols,
 						  ScrmRowCallback callback, void *arg,
 						  double *rows_estimate);
-extern void ScrmCheckQuery(const char *query, const char *what,
+extern void ScrmReadQueryAs(const char *query, const char *what, Oid role,
+							ScrmColumn *cols, int ncols,
+							ScrmRowCallback callback, void *arg,
+							double *rows_estimate);
+extern bool ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
+						   ScrmRowCallback callback, void *arg,
+						   double *rows_estimate);
+extern void ScrmCheckQuery(const char *query, const char *what, Oid role,
 						   ScrmColumn *cols, int ncols);
 extern int64 ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols,
 					   int col, const char *what);
+
+/* trust.c */
+extern int	ScrmPinSettings(void);
+extern void ScrmUnpinSettings(int nest);
+extern void ScrmSandboxEnter(ScrmSandbox *sb, Oid role);
+extern void ScrmSandboxLeave(ScrmSandbox *sb, bool failed);
+extern char *ScrmCanonicalQuery(const char *query, const char *what);
+extern void ScrmCheckReadOnly(struct Query *q, const char *what,
+							  const char *tag);
+extern char *ScrmStoredQuery(const char *input, Oid *role);
 
 #endif							/* SCRM_INPUT_H */

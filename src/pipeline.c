@@ -1,21 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * pipeline.c
- *	  Support of scrm.configure: the input queries of the pipeline and the
- *	  columns each must return (SOCIAL.md §10), checked at configure time.
+ *	  The input queries of the pipeline and the columns each must return
+ *	  (SOCIAL.md §10): checked and stored in canonical form by
+ *	  scrm.configure, read back as the configurer by scrm.refresh.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
 
 #include "input.h"
 #include "social_crm.h"
 
-PG_FUNCTION_INFO_V1(scrm_check_input);
+PG_FUNCTION_INFO_V1(scrm_configure);
+PG_FUNCTION_INFO_V1(scrm_refresh_input);
 
 typedef struct PipelineInput
 {
@@ -56,33 +64,184 @@ static const PipelineInput inputs[] = {
 			{"answered_at", SCRM_COL_TIMESTAMPTZ, true}}},
 };
 
-/*
- * scrm._check_input(input text, query text) RETURNS text[]
- *	 Plan query, check the columns of the named pipeline input, and return
- *	 the names of the columns it has (required and optional).
- */
-Datum
-scrm_check_input(PG_FUNCTION_ARGS)
+/* The pipeline input of that name; an unknown name is an error */
+static const PipelineInput *
+find_input(const char *name)
 {
-	const char *name = ScrmTextArg(fcinfo, 0, "input");
-	const char *query = ScrmTextArg(fcinfo, 1, "query");
-	ScrmColumn	cols[6];
-	Datum		present[6];
-	int			i,
-				n = 0;
+	int			i;
 
 	for (i = 0; i < lengthof(inputs); i++)
 		if (strcmp(inputs[i].name, name) == 0)
-			break;
-	if (i == lengthof(inputs))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown pipeline input \"%s\"", name),
-				 errhint("Inputs are customers, purchases, relationships, interactions, referrals and surveys.")));
-	memcpy(cols, inputs[i].cols, sizeof(cols));
-	ScrmCheckQuery(query, name, cols, inputs[i].ncols);
-	for (i = 0; i < lengthof(cols) && cols[i].name != NULL; i++)
+			return &inputs[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown pipeline input \"%s\"", name),
+			 errhint("Inputs are customers, purchases, relationships, interactions, referrals and surveys.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * The canonical form of query for the pipeline input in (trust.c: parsed
+ * as the caller wrote it, deparsed with every name qualified), planned as
+ * the caller under the settings refresh runs it with and its columns
+ * checked.  The names of the columns it has are appended to json as a JSON
+ * array.
+ */
+static char *
+check_input(const PipelineInput *in, const char *query, StringInfo json)
+{
+	char	   *canonical = ScrmCanonicalQuery(query, in->name);
+	ScrmColumn	cols[6];
+	int			i,
+				n = 0;
+
+	memcpy(cols, in->cols, sizeof(cols));
+	ScrmCheckQuery(canonical, in->name, GetUserId(), cols, in->ncols);
+	appendStringInfo(json, "%s\"%s\": [", json->len > 1 ? ", " : "", in->name);
+	for (i = 0; i < in->ncols; i++)
 		if (cols[i].attnum != 0)
-			present[n++] = CStringGetTextDatum(cols[i].name);
-	PG_RETURN_ARRAYTYPE_P(construct_array(present, n, TEXTOID, -1, false, TYPALIGN_INT));
+			appendStringInfo(json, "%s\"%s\"", n++ > 0 ? ", " : "", cols[i].name);
+	appendStringInfoChar(json, ']');
+	return canonical;
+}
+
+/*
+ * scrm.configure(customers, purchases, relationships, interactions,
+ *				  referrals, surveys, settings) RETURNS jsonb
+ *	 Checks each input query and stores it in canonical form, with the
+ *	 settings, through scrm._configure.  In C so that the queries are
+ *	 parsed with the caller's search_path while everything the function
+ *	 itself runs resolves under the pinned one (trust.c).
+ */
+Datum
+scrm_configure(PG_FUNCTION_ARGS)
+{
+	Datum		stored[lengthof(inputs)];
+	bool		stored_null[lengthof(inputs)];
+	StringInfoData json;
+	Datum		args[3];
+	Oid			argtypes[3] = {TEXTARRAYOID, JSONBOID, JSONBOID};
+	char		argnulls[3] = {' ', ' ', ' '};
+	int			dims[1] = {lengthof(inputs)};
+	int			lbs[1] = {1};
+	int			i,
+				nest;
+	Datum		result;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customers and purchases queries must not be null"),
+				 errhint("The other inputs are optional.")));
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '{');
+	for (i = 0; i < lengthof(inputs); i++)
+	{
+		stored_null[i] = PG_ARGISNULL(i);
+		stored[i] = stored_null[i] ? (Datum) 0 :
+			CStringGetTextDatum(check_input(&inputs[i], TextDatumGetCString(PG_GETARG_DATUM(i)), &json));
+	}
+	appendStringInfoChar(&json, '}');
+	args[0] = PointerGetDatum(construct_md_array(stored, stored_null, 1, dims, lbs, TEXTOID, -1, false,
+												 TYPALIGN_INT));
+	args[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+	args[2] = PG_GETARG_DATUM(6);
+	argnulls[2] = PG_ARGISNULL(6) ? 'n' : ' ';
+
+	nest = ScrmPinSettings();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT scrm._configure($1, $2, $3)", 3, argtypes, args, argnulls,
+							  false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "scrm._configure failed");
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	result = SPI_datumTransfer(result, false, -1);
+	SPI_finish();
+	ScrmUnpinSettings(nest);
+	PG_RETURN_DATUM(result);
+}
+
+/* The SQL type each column family is returned as by scrm._refresh_input */
+static Oid
+family_sql_type(ScrmColType type)
+{
+	switch (type)
+	{
+		case SCRM_COL_ID:
+			return INT8OID;
+		case SCRM_COL_FLOAT:
+			return FLOAT8OID;
+		case SCRM_COL_TEXT:
+			return TEXTOID;
+		case SCRM_COL_TIMESTAMPTZ:
+			return TIMESTAMPTZOID;
+		case SCRM_COL_BOOL:
+			return BOOLOID;
+	}
+	return InvalidOid;
+}
+
+typedef struct InputOut
+{
+	ReturnSetInfo *rsinfo;
+} InputOut;
+
+/* One row of a stored query into the result */
+static void
+put_input_row(void *arg, Datum *values, bool *isnull)
+{
+	InputOut   *out = (InputOut *) arg;
+
+	tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, values, isnull);
+}
+
+/*
+ * scrm._refresh_input(input text) RETURNS SETOF record
+ *	 The rows of the stored query of a pipeline input, run as the role that
+ *	 configured it (trust.c), with the input's columns in their order of
+ *	 SOCIAL.md section 10 as bigint, float8, text, timestamptz or boolean
+ *	 (an absent optional column is NULL).  No rows when the input is not
+ *	 configured.  The rows go to a tuplestore, which spills to disk past
+ *	 work_mem: the steps of scrm.refresh that run as SQL read their inputs
+ *	 through it, so no stored text ever reaches dynamic SQL.
+ */
+Datum
+scrm_refresh_input(PG_FUNCTION_ARGS)
+{
+	const PipelineInput *in = find_input(ScrmTextArg(fcinfo, 0, "input"));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmColumn	cols[6];
+	InputOut	out;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (rsinfo->setDesc->natts != in->ncols)
+		elog(ERROR, "the %s input has %d columns", in->name, in->ncols);
+	for (i = 0; i < in->ncols; i++)
+		if (TupleDescAttr(rsinfo->setDesc, i)->atttypid != family_sql_type(in->cols[i].type))
+			elog(ERROR, "column %d of the %s input must be of type %s", i + 1, in->name,
+				 format_type_be(family_sql_type(in->cols[i].type)));
+	memcpy(cols, in->cols, sizeof(cols));
+	out.rsinfo = rsinfo;
+	(void) ScrmReadStored(in->name, cols, in->ncols, put_input_row, &out, NULL);
+	PG_RETURN_NULL();
+}
+
+/*
+ * scrm_check_input: the C symbol of scrm._check_input of 0.2.0, which the
+ * install script of 0.2.0 still declares (an update to 0.3.0 drops it).
+ * Only a session that has not run ALTER EXTENSION social_crm UPDATE calls
+ * it; it refuses, since the 0.2.0 pipeline had no trust model.
+ */
+PG_FUNCTION_INFO_V1(scrm_check_input);
+
+Datum
+scrm_check_input(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("social_crm 0.2.0 cannot configure with the library of a later version"),
+			 errhint("Run ALTER EXTENSION social_crm UPDATE.")));
+	PG_RETURN_NULL();
 }

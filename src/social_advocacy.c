@@ -704,6 +704,8 @@ typedef struct AdvRead
 	int64		cap;
 	AdvRow	   *rows;
 	double		rows_estimate;
+	Datum		complaint_resolved; /* kind texts of the configured inputs */
+	Datum		survey;
 } AdvRead;
 
 static void
@@ -746,6 +748,39 @@ read_event(void *arg, Datum *values, bool *isnull)
 		row->ev.flags = ROW_NO_EVENT;
 }
 
+/*
+ * The configured interactions as events: a complaint marked resolved is
+ * the kind complaint_resolved; no survey score
+ */
+static void
+read_interaction(void *arg, Datum *values, bool *isnull)
+{
+	static const char complaint[] = "complaint";
+	AdvRead    *rd = (AdvRead *) arg;
+	Datum		ev[6];
+	bool		evnull[6];
+
+	memcpy(ev, values, sizeof(Datum) * 5);
+	memcpy(evnull, isnull, sizeof(bool) * 5);
+	if (!isnull[1] && !isnull[5] && DatumGetBool(values[5]) &&
+		VARSIZE_ANY_EXHDR(DatumGetPointer(values[1])) == sizeof(complaint) - 1 &&
+		memcmp(VARDATA_ANY(DatumGetPointer(values[1])), complaint, sizeof(complaint) - 1) == 0)
+		ev[1] = rd->complaint_resolved;
+	evnull[5] = true;
+	read_event(arg, ev, evnull);
+}
+
+/* The configured survey answers (customer, score, answered_at) as events */
+static void
+read_survey(void *arg, Datum *values, bool *isnull)
+{
+	AdvRead    *rd = (AdvRead *) arg;
+	Datum		ev[6] = {values[0], rd->survey, values[2], 0, 0, values[1]};
+	bool		evnull[6] = {isnull[0], false, isnull[2], true, true, isnull[1]};
+
+	read_event(arg, ev, evnull);
+}
+
 static int
 row_customer_cmp(const void *a, const void *b)
 {
@@ -753,11 +788,39 @@ row_customer_cmp(const void *a, const void *b)
 }
 
 /*
+ * The events of the configured inputs, as the role that configured them:
+ * the interactions and the survey answers (either may be absent)
+ */
+static void
+read_configured_events(AdvRead *rd)
+{
+	ScrmColumn	icols[6] = {
+		{"customer", SCRM_COL_ID, true},
+		{"kind", SCRM_COL_TEXT, true},
+		{"occurred_at", SCRM_COL_TIMESTAMPTZ, true},
+		{"counterparty", SCRM_COL_ID, false},
+		{"audience", SCRM_COL_ID, false},
+		{"resolved", SCRM_COL_BOOL, false},
+	};
+	ScrmColumn	scols[3] = {
+		{"customer", SCRM_COL_ID, true},
+		{"score", SCRM_COL_ID, true},
+		{"answered_at", SCRM_COL_TIMESTAMPTZ, true},
+	};
+
+	rd->complaint_resolved = CStringGetTextDatum("complaint_resolved");
+	rd->survey = CStringGetTextDatum("survey");
+	(void) ScrmReadStored("interactions", icols, 6, read_interaction, rd, &rd->rows_estimate);
+	(void) ScrmReadStored("surveys", scols, 3, read_survey, rd, NULL);
+}
+
+/*
  * scrm._refresh_advocacy(events, as_of, half_life, customers, excluded)
  *	 RETURNS TABLE (customer, events, net, valence, distinct_counterparties,
  *					converted, survey_score)
  * scrm.advocacy of every customer of an events query (customer, kind,
- * occurred_at, counterparty, audience, score), as
+ * occurred_at, counterparty, audience, score; NULL: the configured
+ * interactions and surveys, run as the role that configured them), as
  *	 SELECT customer, count(*), scrm.advocacy(kind, occurred_at, as_of,
  *		 counterparty, audience, half_life, customer, score) ...
  *	 WHERE customer = ANY (customers)
@@ -772,7 +835,7 @@ row_customer_cmp(const void *a, const void *b)
 Datum
 scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 {
-	const char *query = ScrmTextArg(fcinfo, 0, "events");
+	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "events");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ScrmColumn	cols[6] = {
 		{"customer", SCRM_COL_ID, true},
@@ -804,7 +867,10 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 	id_set(fcinfo, 3, &rd.customers);
 	id_set(fcinfo, 4, &rd.excluded);
 	ScrmBudgetInit(&rd.budget, "the advocacy events");
-	ScrmReadQuery(query, "events", cols, 6, read_event, &rd, &rd.rows_estimate);
+	if (query)
+		ScrmReadQuery(query, "events", cols, 6, read_event, &rd, &rd.rows_estimate);
+	else
+		read_configured_events(&rd);
 	qsort(rd.rows, rd.n, sizeof(AdvRow), row_customer_cmp);
 	/* scratch space for the largest customer's events */
 	for (i = 0, n = 1; i < rd.n; i = j)

@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "input.h"
 #include "social_crm.h"
 
 PG_MODULE_MAGIC;
@@ -348,10 +349,13 @@ ScrmLoadKinds(const char *table, const char *flag_column, MemoryContext cxt,
 	StringInfoData sql;
 	MemoryContext old;
 	uint64		i;
+	int			nest;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT kind, weight::float8%s%s FROM %s ORDER BY kind COLLATE \"C\"",
+	appendStringInfo(&sql, "SELECT kind, weight::pg_catalog.float8%s%s FROM %s "
+					 "ORDER BY kind COLLATE pg_catalog.\"C\"",
 					 flag_column ? ", " : "", flag_column ? flag_column : "", table);
+	nest = ScrmPinSettings();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
@@ -384,6 +388,7 @@ ScrmLoadKinds(const char *table, const char *flag_column, MemoryContext cxt,
 	}
 	MemoryContextSwitchTo(old);
 	SPI_finish();
+	ScrmUnpinSettings(nest);
 	pfree(sql.data);
 }
 

@@ -618,7 +618,8 @@ load_relationship(void *arg, Datum *values, bool *isnull)
  * scrm._refresh_graph(relationships, keep, as_of, OUT relationships, OUT arcs)
  *	 Builds scrm.refresh's relationship graph (SOCIAL.md §10) and shares it
  *	 with the graph steps that follow in the transaction (GraphShare).  The
- *	 query gives (source, target [, kind] [, strength] [,
+ *	 query (NULL: the configured relationships query, run as the role that
+ *	 configured it) gives (source, target [, kind] [, strength] [,
  *	 last_interaction_at]), as configure checked it.  Each row is an arc of
  *	 weight kind weight (scrm.relationship_kind; 1 without a kind column) x
  *	 strength (1 when NULL) x 2^(-days before as_of / 365) (1 without a
@@ -632,7 +633,7 @@ load_relationship(void *arg, Datum *values, bool *isnull)
 Datum
 scrm_refresh_graph(PG_FUNCTION_ARGS)
 {
-	const char *query = ScrmTextArg(fcinfo, 0, "relationships");
+	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "relationships");
 	ScrmColumn	cols[5] = {
 		{"source", SCRM_COL_ID, true},
 		{"target", SCRM_COL_ID, true},
@@ -658,8 +659,12 @@ scrm_refresh_graph(PG_FUNCTION_ARGS)
 	ScrmLoadKinds("scrm.relationship_kind", "bidirectional", CurrentMemoryContext, &st.kinds);
 	g = GraphBegin(&st.b, true, GRAPH_WEIGHTED | GRAPH_STRENGTH | GRAPH_BUILD_OUT);
 	st.cols = cols;
-	ScrmReadQuery(query, "relationships", cols, 5, load_relationship, &st,
-				  &st.b.rows_estimate);
+	if (query)
+		ScrmReadQuery(query, "relationships", cols, 5, load_relationship, &st,
+					  &st.b.rows_estimate);
+	else
+		(void) ScrmReadStored("relationships", cols, 5, load_relationship, &st,
+							  &st.b.rows_estimate);
 	if (st.unknown > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(make gcc postgresql-common postgresql-15 postgresql-server-dev-15
-      postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl)
+      postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron)
 if [ "${1:-}" = bench ]; then
   pkgs+=(python3-numpy python3-scipy python3-igraph python3-networkx)
 fi

@@ -8,7 +8,9 @@ bash test/deps.sh
 make -s
 make -s install >/dev/null
 
-pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 -- bash -c '
+pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 \
+  -o shared_preload_libraries=pg_cron -o cron.database_name=postgres -o cron.use_background_workers=on \
+  -o max_worker_processes=16 -- bash -c '
   set -uo pipefail
   status=0
   if ! make -s installcheck; then
@@ -22,5 +24,6 @@ pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 -- bash
   bash test/dump-test.sh || status=1
   bash test/concurrency-test.sh || status=1
   bash test/upgrade-test.sh || status=1
+  bash test/cron-test.sh || status=1
   exit $status
 '

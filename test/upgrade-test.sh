@@ -24,7 +24,7 @@ FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE p.pronamespace = 
 SELECT 'relation', c.relname, c.relkind, obj_description(c.oid, 'pg_class'),
        CASE WHEN c.relkind = 'v' THEN md5(pg_get_viewdef(c.oid)) END
 FROM pg_class c WHERE c.relnamespace = 'scrm'::regnamespace ORDER BY 2;
-SELECT 'column', c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+SELECT 'column', c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum)
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
@@ -51,7 +51,20 @@ for f in src/sql/updates/social_crm--*.sql; do
   [ -n "$v" ] || continue
   dropdb --if-exists scrm_upgrade_old 2>/dev/null
   createdb scrm_upgrade_old
-  psql -d scrm_upgrade_old -c "CREATE EXTENSION social_crm VERSION '$v'" -c 'ALTER EXTENSION social_crm UPDATE'
+  psql -d scrm_upgrade_old -c "CREATE EXTENSION social_crm VERSION '$v'"
+  if [ "$v" = 0.2.0 ]; then
+    # a configuration of 0.2.0 (no record of who configured) is removed, with a WARNING
+    psql -d scrm_upgrade_old -c "INSERT INTO scrm.config (customers, purchases, search_path)
+                                 VALUES ('SELECT 1 AS customer', 'SELECT 1 AS customer, now() AS purchased_at, 1 AS amount', 'public')"
+    warned=$(psql -d scrm_upgrade_old -c 'ALTER EXTENSION social_crm UPDATE' 2>&1)
+    left=$(psql -At -d scrm_upgrade_old -c 'SELECT count(*) FROM scrm.config')
+    if [ "$left" != 0 ] || ! grep -q 'needs scrm.configure to be called again' <<<"$warned"; then
+      echo "upgrade-test: updating a configured 0.2.0 kept its configuration ($left rows) or did not warn: $warned" >&2
+      exit 1
+    fi
+  else
+    psql -d scrm_upgrade_old -c 'ALTER EXTENSION social_crm UPDATE'
+  fi
   got=$(psql -At -d scrm_upgrade_old -c "SELECT extversion FROM pg_extension WHERE extname = 'social_crm'")
   catalog scrm_upgrade_old >"$dir/old.txt"
   if [ "$got" != "$current" ] || ! diff -u "$dir/new.txt" "$dir/old.txt" >"$dir/diff"; then
