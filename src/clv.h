@@ -59,6 +59,7 @@ typedef struct ClvData
 extern double ClvLogBeta(double a, double b);
 extern double ClvDigamma(double x);
 extern double ClvLogAddExp(double u, double v);
+extern double ClvIncBeta(double a, double b, double x, double y);
 extern double ClvHypSeries(double a, double b, double c, double z, int64 n0,
 						   double t0, bool raise);
 extern double ClvHyp2f1(double a, double b, double c, double z, bool raise);

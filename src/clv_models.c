@@ -355,18 +355,13 @@ ClvBgnbdPmf(const double *p, double t, int n)
 				lgamma(n + 1.0) + r * lp0 + (n > 0 ? n * lq0 : 0.0));
 	if (n > 0)
 	{
-		double		term = 1.0,
-					cdf = 1.0;
-		int			j;
-
-		/* sum_{j<n} Γ(r+j)/(Γ(r) j!) q0^j, the NBD's first n terms / p0^r */
-		for (j = 0; j + 1 < n; j++)
-		{
-			term *= (r + j) / (j + 1.0) * exp(lq0);
-			cdf += term;
-		}
+		/*
+		 * 1 - p0^r sum_{j<n} Γ(r+j)/(Γ(r) j!) q0^j is the NBD's upper tail
+		 * P(N >= n) = I_q0(n, r): in closed form, no sum over n terms
+		 * (which overflowed for large r and t, and ran n steps)
+		 */
 		second = exp(ClvLogBeta(a + 1.0, b + n - 1.0) - lbab) *
-			(1.0 - exp(r * lp0) * cdf);
+			ClvIncBeta(n, r, t / (alpha + t), alpha / (alpha + t));
 	}
 	return first + second;
 }

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 
 #include "clv.h"
 #include "social_crm.h"
@@ -33,6 +34,30 @@ PG_FUNCTION_INFO_V1(scrm_paretonbd_clv);
 PG_FUNCTION_INFO_V1(scrm_clv_simple);
 PG_FUNCTION_INFO_V1(scrm_purchase_loglik);
 PG_FUNCTION_INFO_V1(scrm_spend_loglik);
+
+/*
+ * A prediction: finite, or an error (never a silent NaN or Infinity): NaN
+ * means the model cannot be evaluated with these parameters (22023), an
+ * infinity that the result overflows (22003).
+ */
+static double
+finite_result(const char *what, double v)
+{
+	if (unlikely(isnan(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be evaluated with these model parameters", what),
+				 errhint("Parameters this extreme are outside the range the model can be evaluated in.")));
+	if (unlikely(isinf(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what),
+				 errdetail("The result overflows double precision.")));
+	return v;
+}
+
+/* The most steps scrm.clv sums (and the setting clv_steps allows) */
+#define CLV_MAX_STEPS 10000
 
 /* Error unless a horizon is finite and >= 0 */
 static void
@@ -76,7 +101,7 @@ expected_conditional(FunctionCallInfo fcinfo, ClvKind kind)
 
 	check_horizon(t);
 	ClvCheckHistory(x, tx, T);
-	PG_RETURN_FLOAT8(expected(m, t, x, tx, T));
+	PG_RETURN_FLOAT8(finite_result("expected_purchases", expected(m, t, x, tx, T)));
 }
 
 Datum
@@ -99,7 +124,7 @@ scrm_bgnbd_expected_new(PG_FUNCTION_ARGS)
 	double		t = PG_GETARG_FLOAT8(1);
 
 	check_horizon(t);
-	PG_RETURN_FLOAT8(ClvBgnbdExpected(m->params, t, 0, 0, 0));
+	PG_RETURN_FLOAT8(finite_result("expected_purchases", ClvBgnbdExpected(m->params, t, 0, 0, 0)));
 }
 
 Datum
@@ -109,7 +134,7 @@ scrm_paretonbd_expected_new(PG_FUNCTION_ARGS)
 	double		t = PG_GETARG_FLOAT8(1);
 
 	check_horizon(t);
-	PG_RETURN_FLOAT8(ClvParetoExpectedNew(m->params, t));
+	PG_RETURN_FLOAT8(finite_result("expected_purchases", ClvParetoExpectedNew(m->params, t)));
 }
 
 /* p_alive(model, frequency, recency, age) */
@@ -119,8 +144,8 @@ scrm_bgnbd_p_alive(PG_FUNCTION_ARGS)
 	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGNBD);
 
 	ClvCheckHistory(PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3));
-	PG_RETURN_FLOAT8(ClvBgnbdPAlive(m->params, PG_GETARG_INT32(1),
-									PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+	PG_RETURN_FLOAT8(finite_result("p_alive", ClvBgnbdPAlive(m->params, PG_GETARG_INT32(1),
+																PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3))));
 }
 
 Datum
@@ -129,8 +154,8 @@ scrm_paretonbd_p_alive(PG_FUNCTION_ARGS)
 	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_PARETONBD);
 
 	ClvCheckHistory(PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3));
-	PG_RETURN_FLOAT8(ClvParetoPAlive(m->params, PG_GETARG_INT32(1),
-									 PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+	PG_RETURN_FLOAT8(finite_result("p_alive", ClvParetoPAlive(m->params, PG_GETARG_INT32(1),
+																 PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3))));
 }
 
 /* purchase_probability(model, horizon, n): P(X(t) = n), a new customer */
@@ -148,7 +173,7 @@ scrm_bgnbd_purchase_probability(PG_FUNCTION_ARGS)
 				 errmsg("number of purchases must be >= 0")));
 	if (t == 0.0)
 		PG_RETURN_FLOAT8(n == 0 ? 1.0 : 0.0);
-	PG_RETURN_FLOAT8(ClvBgnbdPmf(m->params, t, n));
+	PG_RETURN_FLOAT8(finite_result("purchase_probability", ClvBgnbdPmf(m->params, t, n)));
 }
 
 /* expected_spend(gammagamma, frequency, monetary) */
@@ -161,7 +186,7 @@ scrm_expected_spend(PG_FUNCTION_ARGS)
 
 	ClvCheckHistory(x, 0, 0);
 	check_monetary(x, mon);
-	PG_RETURN_FLOAT8(ClvGammaGammaSpend(m->params, x, mon));
+	PG_RETURN_FLOAT8(finite_result("expected_spend", ClvGammaGammaSpend(m->params, x, mon)));
 }
 
 /*
@@ -187,10 +212,11 @@ clv(FunctionCallInfo fcinfo, ClvKind kind)
 
 	ClvCheckHistory(x, tx, T);
 	check_monetary(x, mon);
-	if (steps < 0)
+	if (steps < 0 || steps > CLV_MAX_STEPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("steps must be >= 0")));
+				 errmsg("steps must be between 0 and %d", CLV_MAX_STEPS),
+				 errdetail("The value given is %d.", steps)));
 	if (!(step > 0.0) || isinf(step))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -202,12 +228,15 @@ clv(FunctionCallInfo fcinfo, ClvKind kind)
 	spend = ClvGammaGammaSpend(sm->params, x, mon);
 	for (i = 1; i <= steps; i++)
 	{
-		double		cur = expected(pm, i * step, x, tx, T);
+		double		cur;
+
+		CHECK_FOR_INTERRUPTS();
+		cur = expected(pm, i * step, x, tx, T);
 
 		total += spend * (cur - prev) / pow(1.0 + rate, i);
 		prev = cur;
 	}
-	PG_RETURN_FLOAT8(total);
+	PG_RETURN_FLOAT8(finite_result("clv", total));
 }
 
 Datum
@@ -259,7 +288,7 @@ scrm_clv_simple(PG_FUNCTION_ARGS)
 					 errdetail("retention %g >= 1 + discount_rate %g.", r, 1.0 + d),
 					 errhint("Give a finite horizon, or a discount rate above "
 							 "retention - 1.")));
-		PG_RETURN_FLOAT8(margin * r / (1.0 + d - r));
+		PG_RETURN_FLOAT8(finite_result("clv_simple", margin * r / (1.0 + d - r)));
 	}
 	if (PG_GETARG_INT32(3) < 0)
 		ereport(ERROR,
@@ -272,8 +301,8 @@ scrm_clv_simple(PG_FUNCTION_ARGS)
 		if (n == 0 || k == 0.0)
 			PG_RETURN_FLOAT8(0.0);
 		if (k == 1.0)
-			PG_RETURN_FLOAT8(margin * n);
-		PG_RETURN_FLOAT8(margin * k * -expm1(n * log(k)) / (1.0 - k));
+			PG_RETURN_FLOAT8(finite_result("clv_simple", margin * n));
+		PG_RETURN_FLOAT8(finite_result("clv_simple", margin * k * -expm1(n * log(k)) / (1.0 - k)));
 	}
 }
 
@@ -308,7 +337,7 @@ scrm_purchase_loglik(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("the likelihood cannot be evaluated for this history")));
-	PG_RETURN_FLOAT8(ll);
+	PG_RETURN_FLOAT8(finite_result("log_likelihood", ll));
 }
 
 /* log_likelihood(gammagamma, frequency, monetary): ln density of the mean spend */
@@ -324,5 +353,5 @@ scrm_spend_loglik(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the spend likelihood needs frequency > 0")));
 	check_monetary(x, mon);
-	PG_RETURN_FLOAT8(one_row_loglik(m, x, mon, 0.0));
+	PG_RETURN_FLOAT8(finite_result("log_likelihood", one_row_loglik(m, x, mon, 0.0)));
 }

@@ -266,14 +266,20 @@ scrm_rfm_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* qsort comparator: purchases by day */
+/*
+ * qsort comparator: purchases by day, then amount, so that the sums of a
+ * summary never depend on the order the rows arrived in (parallel and
+ * serial aggregation give the same double)
+ */
 static int
 purchase_cmp(const void *a, const void *b)
 {
-	int32		x = ((const RfmPurchase *) a)->day;
-	int32		y = ((const RfmPurchase *) b)->day;
+	const RfmPurchase *x = (const RfmPurchase *) a;
+	const RfmPurchase *y = (const RfmPurchase *) b;
 
-	return (x > y) - (x < y);
+	if (x->day != y->day)
+		return (x->day > y->day) - (x->day < y->day);
+	return (x->amount > y->amount) - (x->amount < y->amount);
 }
 
 /*

@@ -226,3 +226,69 @@ ClvHyp2f1(double a, double b, double c, double z, bool raise)
 		return (4.0 * f1 - f2) / 3.0;
 	}
 }
+
+/*
+ * Continued fraction of the regularized incomplete beta function I_x(a, b)
+ * (modified Lentz; converges fast for x < (a + 1) / (a + b + 2), in about
+ * sqrt(max(a, b)) terms at worst).  NaN if it does not converge.
+ */
+static double
+incbeta_fraction(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double		c = 1.0,
+				d = 1.0 - (a + b) * x / (a + 1.0),
+				h;
+	int			m;
+
+	d = 1.0 / (fabs(d) < tiny ? tiny : d);
+	h = d;
+	for (m = 1; m <= 10000000; m++)
+	{
+		double		m2 = 2.0 * m,
+					num,
+					del;
+
+		if ((m & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		/* even step */
+		num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+		d = 1.0 + num * d;
+		d = 1.0 / (fabs(d) < tiny ? tiny : d);
+		c = 1.0 + num / c;
+		c = fabs(c) < tiny ? tiny : c;
+		h *= d * c;
+		/* odd step */
+		num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+		d = 1.0 + num * d;
+		d = 1.0 / (fabs(d) < tiny ? tiny : d);
+		c = 1.0 + num / c;
+		c = fabs(c) < tiny ? tiny : c;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1.0) < 1e-15)
+			return h;
+	}
+	return NAN;
+}
+
+/*
+ * The regularized incomplete beta function I_x(a, b), a, b > 0, given x
+ * and y = 1 - x (each accurate, so neither is a difference near 0 or 1).
+ * It is the upper tail of the negative binomial: P(N >= n) = I_q(n, r) for
+ * the failures N before the r-th success of probability 1 - q.
+ */
+double
+ClvIncBeta(double a, double b, double x, double y)
+{
+	double		front;
+
+	if (x <= 0.0)
+		return 0.0;
+	if (y <= 0.0)
+		return 1.0;
+	front = a * log(x) + b * log(y) - ClvLogBeta(a, b);
+	if (x < (a + 1.0) / (a + b + 2.0))
+		return exp(front) * incbeta_fraction(a, b, x) / a;
+	return 1.0 - exp(front) * incbeta_fraction(b, a, y) / b;
+}

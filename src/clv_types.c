@@ -329,8 +329,16 @@ model_recv(ClvKind kind, StringInfo buf)
 		m->params[i] = pq_getmsgfloat8(buf);
 	m->loglik = pq_getmsgfloat8(buf);
 	m->customers = pq_getmsgfloat8(buf);
-	if ((m->flags & ~(CLV_FITTED | CLV_CONVERGED)) != 0 || m->iterations < 0 ||
-		!isfinite(m->loglik) || !isfinite(m->customers))
+	/*
+	 * exactly what text input accepts: a fitted model with finite
+	 * statistics (customers >= 0), or one without any (all 0, not
+	 * converged); nothing left over
+	 */
+	if ((m->flags & ~(CLV_FITTED | CLV_CONVERGED)) != 0 ||
+		((m->flags & CLV_FITTED) ?
+		 (m->iterations < 0 || !isfinite(m->loglik) || !(m->customers >= 0) || isinf(m->customers)) :
+		 (m->flags != 0 || m->iterations != 0 || m->loglik != 0.0 || m->customers != 0.0)) ||
+		buf->cursor != buf->len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid external %s value", ClvKindName(kind))));

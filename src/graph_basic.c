@@ -64,8 +64,8 @@ scrm_degree(PG_FUNCTION_ARGS)
 		bool		nulls[3] = {false, false, false};
 
 		values[0] = Int64GetDatum(g->ids[v]);
-		values[1] = Float8GetDatum(in[v]);
-		values[2] = Float8GetDatum(out[v]);
+		values[1] = ScrmFiniteDatum("in_degree", in[v]);
+		values[2] = ScrmFiniteDatum("out_degree", out[v]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);

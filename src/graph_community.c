@@ -41,6 +41,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "common/pg_prng.h"
@@ -957,12 +958,41 @@ typedef struct PartitionSums
 } PartitionSums;
 
 /*
+ * Modularity is a ratio of weight sums: when the sum of all weights could
+ * overflow, scale them by a power of two (exactly) to at most 1 first.
+ */
+static void
+scale_for_sums(Graph *g)
+{
+	double		maxw = 0.0;
+	int64		k,
+				arcs = g->out.off[g->n];
+	int			shift;
+
+	if (g->out.w == NULL)
+		return;
+	for (k = 0; k < arcs; k++)
+		maxw = Max(maxw, g->out.w[k]);
+	if (isinf(maxw))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("edge weight is out of range"),
+				 errdetail("The weights of duplicate edges add up to more than double precision holds.")));
+	if (!(maxw > DBL_MAX / (4.0 * ((double) arcs + 1.0))))
+		return;
+	(void) frexp(maxw, &shift);
+	for (k = 0; k < arcs; k++)
+		g->out.w[k] = ldexp(g->out.w[k], -shift);
+}
+
+/*
  * Load the graph (undirected) and the membership query, and sum each
  * community's degree and internal weight.  Every node of the graph needs a
  * community; nodes without edges do not matter.
  */
 static void
-partition_sums(const char *edges, const char *mquery, PartitionSums *ps)
+partition_sums(const char *edges, const char *mquery, PartitionSums *ps,
+			   bool scale)
 {
 	ScrmColumn	cols[2] = {
 		{"node", SCRM_COL_ID, true},
@@ -984,6 +1014,8 @@ partition_sums(const char *edges, const char *mquery, PartitionSums *ps)
 	st.comm = ScrmAlloc(&g->budget, Max(n, 1), sizeof(int64));
 	st.seen = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(bool));
 	ScrmReadQuery(mquery, "membership", cols, 2, load_membership, &st, NULL);
+	if (scale)
+		scale_for_sums(g);
 	for (v = 0; v < n; v++)
 		if (!st.seen[v])
 			ereport(ERROR,
@@ -1041,7 +1073,7 @@ scrm_modularity(PG_FUNCTION_ARGS)
 	double		q = 0.0;
 	int32		c;
 
-	partition_sums(edges, mquery, &ps);
+	partition_sums(edges, mquery, &ps, true);
 	if (!(ps.total > 0.0))
 	{
 		GraphFree(ps.g);
@@ -1050,7 +1082,7 @@ scrm_modularity(PG_FUNCTION_ARGS)
 	for (c = 0; c < ps.nc; c++)
 		q += ps.inner[c] / ps.total - gamma * (ps.tot[c] / ps.total) * (ps.tot[c] / ps.total);
 	GraphFree(ps.g);
-	PG_RETURN_FLOAT8(q);
+	PG_RETURN_DATUM(ScrmFiniteDatum("modularity", q));
 }
 
 /*
@@ -1072,15 +1104,15 @@ scrm_community_cohesion(PG_FUNCTION_ARGS)
 	int32		c;
 
 	InitMaterializedSRF(fcinfo, 0);
-	partition_sums(edges, mquery, &ps);
+	partition_sums(edges, mquery, &ps, false);
 	for (c = 0; c < ps.nc; c++)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
 		values[0] = Int64GetDatum(ps.id[c]);
-		values[1] = Float8GetDatum(ps.inner[c]);
-		values[2] = Float8GetDatum(ps.tot[c]);
+		values[1] = ScrmFiniteDatum("internal_weight", ps.inner[c]);
+		values[2] = ScrmFiniteDatum("total_weight", ps.tot[c]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(ps.g);

@@ -279,9 +279,11 @@ scrm_influence_spread(PG_FUNCTION_ARGS)
 				i;
 	CascadeArgs args;
 	int32		r,
-				nstart = 0,
-				outside = 0;
+				nstart = 0;
 	int32	   *start;
+	int64	   *others;
+	int64		nothers = 0,
+				outside;
 	int64		total = 0;
 	Cascade		cc;
 
@@ -302,29 +304,25 @@ scrm_influence_spread(PG_FUNCTION_ARGS)
 
 	cascade_load(&cc, edges, &args);
 	start = ScrmAlloc(&cc.g->budget, Max(nelems, 1), sizeof(int32));
+	others = ScrmAlloc(&cc.g->budget, Max(nelems, 1), sizeof(int64));
 	next_stamp(&cc);
 	for (i = 0; i < nelems; i++)
 	{
 		int64		id = DatumGetInt64(elems[i]);
 		int32		v = GraphFindNode(cc.g, id);
-		int			j;
 
-		if (v >= 0)
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+		if (v < 0)
+			others[nothers++] = id;
+		else if (cc.mark[v] != cc.stamp)
 		{
-			if (cc.mark[v] != cc.stamp)
-			{
-				cc.mark[v] = cc.stamp;
-				start[nstart++] = v;
-			}
-			continue;
+			cc.mark[v] = cc.stamp;
+			start[nstart++] = v;
 		}
-		/* an id outside the graph: count it once */
-		for (j = 0; j < i; j++)
-			if (DatumGetInt64(elems[j]) == id)
-				break;
-		if (j == i)
-			outside++;
 	}
+	/* ids outside the graph count once each */
+	outside = ScrmSortUnique(others, nothers);
 	for (r = 0; r < args.sims; r++)
 	{
 		int32		s;

@@ -90,6 +90,18 @@ personalization_vector(Graph *g, const char *query, double *p)
 				  NULL);
 	for (v = 0; v < g->n; v++)
 		sum += p[v];
+	if (isinf(sum))
+	{
+		/* weights whose sum overflows: the same shares of weights scaled */
+		double		maxp = 0.0;
+		int			shift;
+
+		for (v = 0; v < g->n; v++)
+			maxp = Max(maxp, p[v]);
+		(void) frexp(maxp, &shift);
+		for (v = 0, sum = 0.0; v < g->n; v++)
+			sum += (p[v] = ldexp(p[v], -shift));
+	}
 	if (!(sum > 0.0) || isinf(sum))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -103,6 +115,18 @@ personalization_vector(Graph *g, const char *query, double *p)
  * Power iteration into result.  Returns the number of iterations run, or
  * -1 when the tolerance was not reached (*err_out holds the last change).
  */
+/* Is every out-weight finite, with a finite inverse when it is not 0? */
+static bool
+invertible(const double *out, int32 n)
+{
+	int32		u;
+
+	for (u = 0; u < n; u++)
+		if (isinf(out[u]) || (out[u] > 0.0 && isinf(1.0 / out[u])))
+			return false;
+	return true;
+}
+
 static int
 power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 			  double tolerance, double *result, double *err_out)
@@ -120,7 +144,8 @@ power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 	int32		ndangling = 0;
 	double		err = 0.0;
 	bool		converged = false;
-	int			it;
+	int			it,
+				shift = 0;
 	int32		u,
 				v;
 	int64		k;
@@ -128,6 +153,28 @@ power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 	/* out-weight of every node, then its inverse (0 when dangling) */
 	for (k = 0; k < off[n]; k++)
 		inv_out[adj[k]] += w ? w[k] : 1.0;
+	if (w && !invertible(inv_out, n))
+	{
+		/*
+		 * weights so large that an out-weight overflows, or so small that
+		 * its inverse does: the same transition probabilities from weights
+		 * scaled by a power of two to at most 1 (exactly, in ldexp)
+		 */
+		double		maxw = 0.0;
+
+		for (k = 0; k < off[n]; k++)
+			maxw = Max(maxw, w[k]);
+		if (isinf(maxw))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("edge weight is out of range"),
+					 errdetail("The weights of duplicate edges add up to more than double precision holds.")));
+		(void) frexp(maxw, &shift);
+		shift = -shift;
+		memset(inv_out, 0, sizeof(double) * n);
+		for (k = 0; k < off[n]; k++)
+			inv_out[adj[k]] += ldexp(w[k], shift);
+	}
 	for (u = 0; u < n; u++)
 	{
 		if (inv_out[u] > 0.0)
@@ -155,7 +202,10 @@ power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 
 			if ((v & 0xFFFF) == 0xFFFF)
 				CHECK_FOR_INTERRUPTS();
-			if (w)
+			if (w && shift != 0)
+				for (k = off[v]; k < off[v + 1]; k++)
+					s += y[adj[k]] * ldexp(w[k], shift);
+			else if (w)
 				for (k = off[v]; k < off[v + 1]; k++)
 					s += y[adj[k]] * w[k];
 			else
@@ -244,7 +294,7 @@ scrm_pagerank_run(FunctionCallInfo fcinfo, int off)
 		bool		nulls[2] = {false, false};
 
 		values[0] = Int64GetDatum(g->ids[v]);
-		values[1] = Float8GetDatum(x[v]);
+		values[1] = ScrmFiniteDatum("PageRank score", x[v]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);

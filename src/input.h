@@ -49,6 +49,7 @@ typedef struct ScrmSandbox
 	ResourceOwner owner;
 	struct LockInstanceData *locks; /* advisory locks held before */
 	int			nlocks;
+	bool		parallel;		/* in parallel mode: no subtransaction */
 } ScrmSandbox;
 
 /* input.c */

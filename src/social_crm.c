@@ -443,3 +443,19 @@ ScrmBytesReader(StringInfo buf, bytea *bytes)
 	buf->len = buf->maxlen = VARSIZE_ANY_EXHDR(bytes);
 	buf->cursor = 0;
 }
+
+/*
+ * A float8 result as a Datum: finite, else 22003 (never a silent NaN or
+ * Infinity).  what names the value in the message.
+ */
+Datum
+ScrmFiniteDatum(const char *what, double v)
+{
+	if (unlikely(!isfinite(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what),
+				 errdetail(isnan(v) ? "The computation overflows double precision and has no value." :
+						   "The result overflows double precision.")));
+	return Float8GetDatum(v);
+}

@@ -59,6 +59,7 @@ extern void *ScrmGrow(ScrmBudget *budget, void *ptr, int64 *cap, int64 n,
 extern void ScrmFree(ScrmBudget *budget, void *ptr, Size nmemb, Size size);
 extern void ScrmCheckProbability(const char *name, double value);
 extern void ScrmCheckFinite(const char *name, double value);
+extern Datum ScrmFiniteDatum(const char *what, double v);
 extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 							   const char *name);
 extern void ScrmBytesReader(StringInfo buf, bytea *bytes);

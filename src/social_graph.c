@@ -296,8 +296,8 @@ emit_influence(Graph *g, ReturnSetInfo *rsinfo, const double *coef,
 		}
 		civ = rho * mz - rho * vplus[u] * c[u] / (1.0 - c[u]);
 		values[0] = Int64GetDatum(g->ids[u]);
-		values[1] = Float8GetDatum(civ);
-		values[2] = Float8GetDatum(rho);
+		values[1] = ScrmFiniteDatum("influence_value", civ);
+		values[2] = ScrmFiniteDatum("retained_share", rho);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	ScrmFree(&g->budget, cursor, Max(g->n, 1), sizeof(int64));
@@ -478,9 +478,9 @@ scrm_churn_impact_run(FunctionCallInfo fcinfo, int off)
 		}
 		values[0] = Int64GetDatum(g->ids[u]);
 		values[1] = Float8GetDatum(st.value[u]);
-		values[2] = Float8GetDatum(loss);
-		values[3] = Float8GetDatum(st.value[u] + loss);
-		values[4] = Float8GetDatum(st.p_churn[u] * (st.value[u] + loss));
+		values[2] = ScrmFiniteDatum("contagion_loss", loss);
+		values[3] = ScrmFiniteDatum("loss_if_churned", st.value[u] + loss);
+		values[4] = ScrmFiniteDatum("value_at_risk", st.p_churn[u] * (st.value[u] + loss));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	for (i = 0; i < st.nout; i++)
@@ -783,7 +783,7 @@ scrm_network_reach(PG_FUNCTION_ARGS)
 		for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
 			p += arc_strength(g, u, e) / (s0 + S[g->out.adj[e]]);
 		values[0] = Int64GetDatum(g->ids[u]);
-		values[1] = Float8GetDatum(p);
+		values[1] = ScrmFiniteDatum("reach", p);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);

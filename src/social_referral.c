@@ -279,7 +279,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 		bool		nulls[3] = {false, false, false};
 
 		values[0] = Int64GetDatum(ids[i]);
-		values[1] = Float8GetDatum(crv[i]);
+		values[1] = ScrmFiniteDatum("referral_value", crv[i]);
 		values[2] = Int32GetDatum(count[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -72,7 +72,7 @@ scrm_social_value(PG_FUNCTION_ARGS)
 	base = Max(monetary, floor_value);
 	bound = cap * base;
 	social = Min(Max(social, -bound), bound);
-	PG_RETURN_FLOAT8(monetary + social);
+	PG_RETURN_DATUM(ScrmFiniteDatum("total value", monetary + social));
 }
 
 /* scrm.service_tier(total_value, excellent_from, exceptional_from) */

@@ -103,9 +103,15 @@ release_new_advisory_locks(ScrmSandbox *sb)
 		found = true;
 		for (mode = 1; mode <= MaxLockMode; mode++)
 			if (now[i].holdMask & LOCKBIT_ON(mode))
+			{
 				while (LockHeldByMe(&now[i].locktag, mode) &&
 					   LockRelease(&now[i].locktag, mode, true))
 					;
+				/* without a subtransaction (parallel mode): also its own */
+				while (sb->parallel && LockHeldByMe(&now[i].locktag, mode) &&
+					   LockRelease(&now[i].locktag, mode, false))
+					;
+			}
 	}
 	pfree(now);
 	return found;
@@ -154,6 +160,21 @@ ScrmSandboxEnter(ScrmSandbox *sb, Oid role)
 	sb->cxt = CurrentMemoryContext;
 	sb->owner = CurrentResourceOwner;
 	sb->locks = advisory_locks(sb->cxt, &sb->nlocks);
+	sb->parallel = IsInParallelMode();
+	if (sb->parallel)
+	{
+		/*
+		 * A query that runs a parallel plan (this function above a Gather)
+		 * can start no subtransaction, but parallel mode itself refuses
+		 * every write, sequence step and change of a setting.  Stored
+		 * queries need their settings pinned: refresh never runs them so.
+		 */
+		if (OidIsValid(role))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+					 errmsg("the configured queries of social_crm cannot run during a parallel operation")));
+		return;
+	}
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(sb->cxt);
 	if (OidIsValid(role))
@@ -180,9 +201,12 @@ ScrmSandboxLeave(ScrmSandbox *sb, bool failed)
 {
 	bool		locked;
 
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(sb->cxt);
-	CurrentResourceOwner = sb->owner;
+	if (!sb->parallel)
+	{
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(sb->cxt);
+		CurrentResourceOwner = sb->owner;
+	}
 	locked = release_new_advisory_locks(sb);
 	pfree(sb->locks);
 	if (locked && !failed)

@@ -25,9 +25,11 @@ COMMENT ON FUNCTION scrm.default_settings() IS
   'The settings of scrm.configure and their defaults (SOCIAL.md section 9); as_of NULL means the time of the refresh.';
 
 -- settings given merged over the defaults, each checked
+-- PARALLEL UNSAFE: its exception block is a subtransaction, which parallel
+-- mode does not allow
 CREATE OR REPLACE FUNCTION scrm._settings(given jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -51,16 +53,22 @@ BEGIN
   BEGIN
     k := 'as_of';
     IF s->>'as_of' IS NOT NULL AND NOT isfinite((s->>'as_of')::timestamptz) THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
-    k := 'period';
-    IF (s->>'period')::interval <= interval '0' THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
-    k := 'advocacy_half_life';
-    IF (s->>'advocacy_half_life')::interval <= interval '0' THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    -- durations: a string with a unit ({"period": 7} would mean 7 seconds),
+    -- positive, and no part negative (refresh counts a month as 365.25 / 12
+    -- days, the interval type as 30: only then do both see the same sign)
+    FOREACH k IN ARRAY ARRAY['period', 'advocacy_half_life'] LOOP
+      IF jsonb_typeof(s->k) IS DISTINCT FROM 'string' OR s->>k ~ '^\s*[-+]?[0-9.]+\s*$'
+         OR extract(epoch FROM (s->>k)::interval) <= 0 OR (s->>k)::interval::text ~ '-' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023';
+      END IF;
+    END LOOP;
     FOREACH k IN ARRAY ARRAY['clv_steps', 'seed'] LOOP
       PERFORM (s->>k)::integer;
       IF (s->>k) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     END LOOP;
+    -- clv_steps sizes a loop per customer: at most scrm.clv's limit
     k := 'clv_steps';
-    IF (s->>k)::integer < 1 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    IF (s->>k)::integer NOT BETWEEN 1 AND 10000 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     FOREACH k IN ARRAY ARRAY['clv_step', 'discount_rate', 'incrementality', 'acquisition_saving', 'autonomy',
                              'hop_continuation', 'advocacy_scale', 'cap', 'floor', 'excellent_percentile',
                              'exceptional_percentile', 'contagion', 'contagion_half_life_months', 'churn_horizon_months'] LOOP
@@ -87,7 +95,8 @@ BEGIN
     RAISE EXCEPTION 'invalid value for setting %: %', k, coalesce(s->>k, 'null')
       USING ERRCODE = '22023',
             DETAIL = 'Default: ' || coalesce(scrm.default_settings()->>k, 'null') || '.',
-            HINT = 'See SOCIAL.md section 9 for the meaning and range of each setting.';
+            HINT = 'Durations are strings with a unit (e.g. "7 days"); clv_steps is at most 10000. '
+                   'See SOCIAL.md section 9 for the meaning and range of each setting.';
   END;
   RETURN s;
 END
@@ -337,6 +346,15 @@ DECLARE
   s jsonb;
   caller_work_mem text := current_setting('work_mem');
 BEGIN
+  -- each step reads the inputs as committed when it starts (READ COMMITTED);
+  -- a snapshot taken before the wait for another refresh could not replace
+  -- that refresh's results (40001 after all the work): refuse at once
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'scrm.refresh must run in a READ COMMITTED transaction'
+      USING ERRCODE = '25001',
+            DETAIL = pg_catalog.format('The transaction is %s.', upper(current_setting('transaction_isolation'))),
+            HINT = 'Call scrm.refresh() outside an explicit transaction, or after BEGIN ISOLATION LEVEL READ COMMITTED.';
+  END IF;
   -- a second refresh waits for the first to end (its rows would collide with
   -- the first's); readers are never blocked
   BEGIN

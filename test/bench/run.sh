@@ -21,4 +21,5 @@ if /usr/bin/python3 -c 'import scipy' 2>/dev/null; then
 fi
 export igraph_ms igraph_comm scipy_ms
 pg_virtualenv -t -v 15 -o shared_buffers=1GB -o work_mem=256MB -o fsync=off -- \
-  bash -c 'psql -X -q -v ON_ERROR_STOP=1 -v igraph_ms="$igraph_ms" -v igraph_comm="$igraph_comm" -v scipy_ms="$scipy_ms" -f test/bench/bench.sql'
+  bash -c 'psql -X -q -v ON_ERROR_STOP=1 -v igraph_ms="$igraph_ms" -v igraph_comm="$igraph_comm" -v scipy_ms="$scipy_ms" -f test/bench/bench.sql &&
+           bash test/bench/load.sh'
