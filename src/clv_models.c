@@ -25,6 +25,8 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
+
 #include "clv.h"
 
 /* Terms of the BG/NBD log-likelihood that depend only on x */
@@ -88,6 +90,10 @@ ClvBgnbdLogLik(const double *p, const ClvData *d, double *grad)
 		double		L = A3,
 					w4 = 0.0,
 					ltx = 0.0;
+
+		/* each likelihood over millions of histories can be cancelled */
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
 
 		if (x != xt.x)
 			bgnbd_x_terms(p, x, &xt, grad != NULL);
@@ -171,8 +177,14 @@ ClvParetoLogLik(const double *p, const ClvData *d)
 	{
 		double		x = d->x[i],
 					T = d->T[i];
-		double		la0 = pareto_log_a0(p, x, d->tx[i], T, false);
-		double		alive = -(r + x) * log(alpha + T) - s * log(beta + T);
+		double		la0,
+					alive;
+
+		/* each likelihood over millions of histories can be cancelled */
+		if ((i & 1023) == 1023)
+			CHECK_FOR_INTERRUPTS();
+		la0 = pareto_log_a0(p, x, d->tx[i], T, false);
+		alive = -(r + x) * log(alpha + T) - s * log(beta + T);
 
 		if (isnan(la0))
 			return NAN;
@@ -215,6 +227,8 @@ ClvGammaGammaLogLik(const double *par, const ClvData *d, double *grad)
 		double		lm = log(m);
 		double		lgm = log(g + x * m);
 
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
 		if (x != cur_x)
 		{
 			double		lx = log(x);

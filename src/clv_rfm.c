@@ -451,6 +451,8 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	RfmRead		rd;
 	RfmRow	   *rows;
 	TupleDesc	rfm_desc;
+	MemoryContext row_cxt,
+				old;
 	int64		i,
 				j,
 				k;
@@ -475,6 +477,8 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
 							rd.n, rd.min_customer, rd.max_customer);
 
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm rfm row",
+									ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < rd.n; i = j)
 	{
 		Datum		values[2];
@@ -499,10 +503,15 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 		}
 		qsort(p, j - i, sizeof(RfmPurchase), purchase_cmp);
 		summarise(p, j - i, rd.as_of_local, period, rfm);
+		/* the summary tuple lives only until the tuplestore has copied it */
+		old = MemoryContextSwitchTo(row_cxt);
 		values[0] = Int64GetDatum(customer);
 		values[1] = HeapTupleGetDatum(heap_form_tuple(rfm_desc, rfm, rfm_nulls));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
 	}
+	MemoryContextDelete(row_cxt);
 	ScrmBudgetRelease(&rd.budget);
 	PG_RETURN_NULL();
 }

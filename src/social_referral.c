@@ -205,8 +205,11 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 				  load_customer_value, &st, NULL);
 	st.cols = NULL;
 
+	/* each sort of millions of rows is a second at most: check between */
+	CHECK_FOR_INTERRUPTS();
 	if (st.nval > 1)
 		qsort(st.val, st.nval, sizeof(CustomerValue), value_cmp);
+	CHECK_FOR_INTERRUPTS();
 	for (i = 1; i < st.nval; i++)
 		if (st.val[i].id == st.val[i - 1].id)
 			ScrmDuplicateCustomer(st.val[i].id);
@@ -215,6 +218,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	ref = st.ref;
 	if (st.nref > 1)
 		qsort(ref, st.nref, sizeof(Referral), referral_cmp);
+	CHECK_FOR_INTERRUPTS();
 	nref = 0;
 	for (i = 0; i < st.nref; i++)
 	{
@@ -240,7 +244,9 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < st.nval; i++)
 		ids[nids++] = st.val[i].id;
+	CHECK_FOR_INTERRUPTS();
 	nids = ScrmSortUnique(ids, nids);
+	CHECK_FOR_INTERRUPTS();
 	crv = ScrmAlloc0(&budget, Max(nids, 1), sizeof(double));
 	count = ScrmAlloc0(&budget, Max(nids, 1), sizeof(int32));
 
