@@ -520,6 +520,12 @@ fit(ClvKind kind, FitState *st)
 	ClvCheckParams(kind, m->params);
 	m->loglik = ClvLogLik(kind, m->params, &orig);
 	m->customers = fp.weight;
+	if (!isfinite(m->loglik) || !isfinite(m->customers))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the log-likelihood of the fit is out of range", name),
+				 errdetail("The weights add up to %g customers.", m->customers),
+				 errhint("Weights count customers: give each history its number of customers.")));
 	m->flags = CLV_FITTED | (converged ? CLV_CONVERGED : 0);
 	if (!converged)
 		ereport(WARNING,

@@ -281,7 +281,8 @@ incbeta_fraction(double a, double b, double x)
 double
 ClvIncBeta(double a, double b, double x, double y)
 {
-	double		front;
+	double		front,
+				v;
 
 	if (x <= 0.0)
 		return 0.0;
@@ -289,6 +290,11 @@ ClvIncBeta(double a, double b, double x, double y)
 		return 1.0;
 	front = a * log(x) + b * log(y) - ClvLogBeta(a, b);
 	if (x < (a + 1.0) / (a + b + 2.0))
-		return exp(front) * incbeta_fraction(a, b, x) / a;
-	return 1.0 - exp(front) * incbeta_fraction(b, a, y) / b;
+		v = exp(front) * incbeta_fraction(a, b, x) / a;
+	else
+		v = 1.0 - exp(front) * incbeta_fraction(b, a, y) / b;
+	if (isnan(v))
+		return v;				/* the fraction did not converge */
+	/* rounding must not take a probability outside [0, 1] */
+	return Min(Max(v, 0.0), 1.0);
 }

@@ -823,6 +823,35 @@ work_init(Work *wk, ScrmBudget *b, const CGraph *cg, double gamma)
 }
 
 /*
+ * Modularity, and the gains Louvain and Leiden compare, are ratios of
+ * weight sums: when the sum of all weights could overflow, scale them by a
+ * power of two (exactly) to at most 1 first.
+ */
+static void
+scale_for_sums(Graph *g)
+{
+	double		maxw = 0.0;
+	int64		k,
+				arcs = g->out.off[g->n];
+	int			shift;
+
+	if (g->out.w == NULL)
+		return;
+	for (k = 0; k < arcs; k++)
+		maxw = Max(maxw, g->out.w[k]);
+	if (isinf(maxw))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("edge weight is out of range"),
+				 errdetail("The weights of duplicate edges add up to more than double precision holds.")));
+	if (!(maxw > DBL_MAX / (4.0 * ((double) arcs + 1.0))))
+		return;
+	(void) frexp(maxw, &shift);
+	for (k = 0; k < arcs; k++)
+		g->out.w[k] = ldexp(g->out.w[k], -shift);
+}
+
+/*
  * scrm.communities(edges, method, resolution, seed)
  *	 RETURNS TABLE (node bigint, community bigint)
  */
@@ -852,6 +881,7 @@ scrm_communities_run(FunctionCallInfo fcinfo, int off)
 				 errhint("Use 'louvain', 'leiden' or 'label_propagation'.")));
 	InitMaterializedSRF(fcinfo, 0);
 	g = GraphLoad(edges, false, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
+	scale_for_sums(g);
 	n = g->n;
 	cgraph_from_graph(g, &cg);
 	work_init(&wk, &g->budget, &cg, gamma);
@@ -957,33 +987,6 @@ typedef struct PartitionSums
 	double		total;			/* 2m */
 } PartitionSums;
 
-/*
- * Modularity is a ratio of weight sums: when the sum of all weights could
- * overflow, scale them by a power of two (exactly) to at most 1 first.
- */
-static void
-scale_for_sums(Graph *g)
-{
-	double		maxw = 0.0;
-	int64		k,
-				arcs = g->out.off[g->n];
-	int			shift;
-
-	if (g->out.w == NULL)
-		return;
-	for (k = 0; k < arcs; k++)
-		maxw = Max(maxw, g->out.w[k]);
-	if (isinf(maxw))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("edge weight is out of range"),
-				 errdetail("The weights of duplicate edges add up to more than double precision holds.")));
-	if (!(maxw > DBL_MAX / (4.0 * ((double) arcs + 1.0))))
-		return;
-	(void) frexp(maxw, &shift);
-	for (k = 0; k < arcs; k++)
-		g->out.w[k] = ldexp(g->out.w[k], -shift);
-}
 
 /*
  * Load the graph (undirected) and the membership query, and sum each

@@ -92,6 +92,9 @@ arc_live(const Cascade *cc, uint64 wkey, int64 e)
 	return mix64(wkey ^ cc->arckey[e]) < t;
 }
 
+/* The most simulations a call may ask for (each is a cascade over the graph) */
+#define MAX_SIMULATIONS 1000000
+
 /*
  * Check model, probability, simulations and seed (arguments 2..5).
  * probability may be NULL (the weighted cascade), a constant in [0, 1], or
@@ -117,10 +120,10 @@ cascade_args(FunctionCallInfo fcinfo, CascadeArgs *a)
 				 errhint("Pass NULL for the weighted cascade (1 / in-degree).")));
 	ScrmArgNotNull(fcinfo, 4, "simulations");
 	a->sims = PG_GETARG_INT32(4);
-	if (a->sims < 1)
+	if (a->sims < 1 || a->sims > MAX_SIMULATIONS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("simulations must be at least 1"),
+				 errmsg("simulations must be between 1 and %d", MAX_SIMULATIONS),
 				 errdetail("simulations is %d.", a->sims)));
 	ScrmArgNotNull(fcinfo, 5, "seed");
 	a->seed = PG_GETARG_INT32(5);

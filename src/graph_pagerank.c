@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include "funcapi.h"
@@ -145,7 +146,7 @@ power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 	double		err = 0.0;
 	bool		converged = false;
 	int			it,
-				shift = 0;
+			   *shift = NULL;	/* per node, when weights need scaling */
 	int32		u,
 				v;
 	int64		k;
@@ -157,23 +158,32 @@ power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 	{
 		/*
 		 * weights so large that an out-weight overflows, or so small that
-		 * its inverse does: the same transition probabilities from weights
-		 * scaled by a power of two to at most 1 (exactly, in ldexp)
+		 * its inverse does: the same transition probabilities from each
+		 * node's weights scaled by a power of two (exact, in ldexp) to at
+		 * most 1 at that node
 		 */
-		double		maxw = 0.0;
-
+		shift = ScrmAlloc(b, n, sizeof(int));
+		for (u = 0; u < n; u++)
+			shift[u] = INT_MAX;
 		for (k = 0; k < off[n]; k++)
-			maxw = Max(maxw, w[k]);
-		if (isinf(maxw))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("edge weight is out of range"),
-					 errdetail("The weights of duplicate edges add up to more than double precision holds.")));
-		(void) frexp(maxw, &shift);
-		shift = -shift;
+		{
+			int			e;
+
+			if (isinf(w[k]))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("edge weight is out of range"),
+						 errdetail("The weights of duplicate edges add up to more than double precision holds.")));
+			(void) frexp(w[k], &e);
+			if (w[k] > 0.0)
+				shift[adj[k]] = Min(shift[adj[k]], -e);
+		}
+		for (u = 0; u < n; u++)
+			if (shift[u] == INT_MAX)
+				shift[u] = 0;	/* no positive weight: dangling */
 		memset(inv_out, 0, sizeof(double) * n);
 		for (k = 0; k < off[n]; k++)
-			inv_out[adj[k]] += ldexp(w[k], shift);
+			inv_out[adj[k]] += ldexp(w[k], shift[adj[k]]);
 	}
 	for (u = 0; u < n; u++)
 	{
@@ -202,9 +212,9 @@ power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 
 			if ((v & 0xFFFF) == 0xFFFF)
 				CHECK_FOR_INTERRUPTS();
-			if (w && shift != 0)
+			if (w && shift)
 				for (k = off[v]; k < off[v + 1]; k++)
-					s += y[adj[k]] * ldexp(w[k], shift);
+					s += y[adj[k]] * ldexp(w[k], shift[adj[k]]);
 			else if (w)
 				for (k = off[v]; k < off[v + 1]; k++)
 					s += y[adj[k]] * w[k];
