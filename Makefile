@@ -10,7 +10,7 @@ EXTENSION = social_crm
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big = social_crm
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 # The install script is assembled from src/sql/*.sql in name order.  Released
 # versions are frozen in src/sql/updates/ and never edited: the install scripts
@@ -28,7 +28,7 @@ DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
 REGRESS = setup input graph_basic pagerank community clv readme catalog advocacy
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/clv -I$(srcdir)/src/graph -I$(srcdir)/src/pipeline
 SHLIB_LINK = -lm
 
 EXTRA_CLEAN = results regression.diffs regression.out

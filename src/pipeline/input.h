@@ -42,6 +42,9 @@ typedef struct ScrmColumn
  */
 typedef void (*ScrmRowCallback) (void *arg, Datum *values, bool *isnull);
 
+struct Query;
+struct LockInstanceData;
+
 /* The state saved when an inner query's sandbox is entered (trust.c) */
 typedef struct ScrmSandbox
 {
