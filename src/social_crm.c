@@ -275,11 +275,36 @@ ScrmSortUnique(int64 *ids, int64 n)
 				m = 0;
 
 	if (n > 1)
-		qsort(ids, n, sizeof(int64), ScrmCmpInt64);
+		ScrmSort(ids, n, sizeof(int64), ScrmCmpInt64);
 	for (i = 0; i < n; i++)
 		if (m == 0 || ids[i] != ids[m - 1])
 			ids[m++] = ids[i];
 	return m;
+}
+
+/* A plain two-argument comparator, for qsort_interruptible */
+typedef struct PlainCmp
+{
+	int			(*cmp) (const void *, const void *);
+} PlainCmp;
+
+static int
+call_plain_cmp(const void *a, const void *b, void *arg)
+{
+	return ((PlainCmp *) arg)->cmp(a, b);
+}
+
+/*
+ * qsort that can be cancelled: PostgreSQL's qsort_interruptible checks for
+ * interrupts as it partitions, so sorting millions of rows never holds up
+ * a cancel for the whole sort
+ */
+void
+ScrmSort(void *base, size_t n, size_t size, int (*cmp) (const void *, const void *))
+{
+	PlainCmp	c = {cmp};
+
+	qsort_interruptible(base, n, size, call_plain_cmp, &c);
 }
 
 /*

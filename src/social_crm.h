@@ -65,6 +65,8 @@ extern const char *ScrmTextArg(FunctionCallInfo fcinfo, int argno,
 extern void ScrmBytesReader(StringInfo buf, bytea *bytes);
 extern double ScrmIntervalSeconds(const Interval *iv);
 extern int	ScrmCmpInt64(const void *a, const void *b);
+extern void ScrmSort(void *base, size_t n, size_t size,
+					 int (*cmp) (const void *, const void *));
 extern int64 ScrmSortUnique(int64 *ids, int64 n);
 extern int64 ScrmFindInt64(const int64 *ids, int64 n, int64 id);
 extern int	ScrmFindName(char *const *names, int n, const char *name, int len);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Reliability checks that need more than one transaction or a binary file:
-# binary input of the model types is exactly as strict as text input (a
-# value recv accepts prints and reads back equal), and refresh under
-# REPEATABLE READ or SERIALIZABLE fails at once with a hint.  Runs inside a
+# Reliability checks that need more than one transaction, a binary file or
+# the backend's memory: binary input of the model types is exactly as strict
+# as text input (a value recv accepts prints and reads back equal), refresh
+# under REPEATABLE READ or SERIALIZABLE fails at once with a hint, and the
+# in-memory RFM summary keeps within its budget.  Runs inside a
 # cluster (make test runs it in its throwaway cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,5 +66,22 @@ for level in 'REPEATABLE READ' SERIALIZABLE; do
     echo "reliability-test: refresh under $level did not fail with 25001: $out" >&2; fail=1
   fi
 done
+# the in-memory RFM summary keeps within scrm.max_memory: 48 bytes a purchase
+# there (96 MB at most while its array grows) and no tuple per customer
+# outside it (about 190 bytes a customer before, 190 MB here); the backend's
+# peak RSS (VmHWM) may grow by 120 MB at most for a million customers
+grew=$(command psql -X -q -At -d scrm_rel <<'SQL'
+SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1]::bigint AS before \gset
+SELECT count(*) FROM scrm._refresh_rfm('SELECT g AS customer, timestamptz ''2020-01-01'' + (g % 100) * interval ''1 day'' AS purchased_at,
+                                               1 AS amount FROM generate_series(1, 1000000) g', '2021-01-01', '7 days') \gset
+SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1]::bigint - :before;
+SQL
+)
+if [ -n "$grew" ] && [ "$grew" -le 122880 ]; then
+  echo "reliability-test: RFM of 1,000,000 customers in memory: peak RSS grew by $((grew / 1024)) MB (at most 120)"
+else
+  echo "reliability-test: RFM of 1,000,000 customers: peak RSS grew by ${grew:-?} kB, over 120 MB" >&2; fail=1
+fi
+
 [ $fail = 0 ] && echo "reliability-test: ok"
 exit $fail

@@ -452,7 +452,7 @@ fit(ClvKind kind, FitState *st)
 		for (i = 0; i < st->nslots; i++)
 			if (st->slots[i].w > 0)
 				rows[n++] = st->slots[i];
-	qsort(rows, n, sizeof(FitRow), fitrow_cmp);
+	ScrmSort(rows, n, sizeof(FitRow), fitrow_cmp);
 
 	fp.kind = kind;
 	fp.weight = 0.0;

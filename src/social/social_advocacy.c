@@ -871,7 +871,7 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 		ScrmReadQuery(query, "events", cols, 6, read_event, &rd, &rd.rows_estimate);
 	else
 		read_configured_events(&rd);
-	qsort(rd.rows, rd.n, sizeof(AdvRow), row_customer_cmp);
+	ScrmSort(rd.rows, rd.n, sizeof(AdvRow), row_customer_cmp);
 	/* scratch space for the largest customer's events */
 	for (i = 0, n = 1; i < rd.n; i = j)
 	{

@@ -208,7 +208,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	/* each sort of millions of rows is a second at most: check between */
 	CHECK_FOR_INTERRUPTS();
 	if (st.nval > 1)
-		qsort(st.val, st.nval, sizeof(CustomerValue), value_cmp);
+		ScrmSort(st.val, st.nval, sizeof(CustomerValue), value_cmp);
 	CHECK_FOR_INTERRUPTS();
 	for (i = 1; i < st.nval; i++)
 		if (st.val[i].id == st.val[i - 1].id)
@@ -217,7 +217,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	/* merge duplicate referrals: one referral, rewards added */
 	ref = st.ref;
 	if (st.nref > 1)
-		qsort(ref, st.nref, sizeof(Referral), referral_cmp);
+		ScrmSort(ref, st.nref, sizeof(Referral), referral_cmp);
 	CHECK_FOR_INTERRUPTS();
 	nref = 0;
 	for (i = 0; i < st.nref; i++)
