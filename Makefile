@@ -14,14 +14,14 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 # The install script is assembled from src/sql/*.sql in name order.  Released
 # versions are frozen in src/sql/updates/ and never edited: the install scripts
-# of 0.1.0 and 0.2.0 and the upgrade scripts between released versions.  The
+# of 0.1.0, 0.2.0 and 0.3.0 and the upgrade scripts between released versions.  The
 # upgrade script to the version in development is assembled from the source
 # files it can run again (every function CREATE OR REPLACE), after
 # src/sql/upgrade/from-<last release>.sql for what those files cannot redefine (test/upgrade-test.sh checks that
 # updating gives exactly the catalog of a fresh install).
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
-UPGRADE_FROM = 0.2.0
-UPGRADE_SOURCES = src/sql/upgrade/from-0.2.0.sql src/sql/55_refresh.sql
+UPGRADE_FROM = 0.3.0
+UPGRADE_SOURCES = src/sql/upgrade/from-0.3.0.sql src/sql/55_refresh.sql src/sql/58_keys.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
 

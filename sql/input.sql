@@ -34,7 +34,10 @@ SELECT * FROM scrm.degree($$SELECT source, target, 'NaN'::numeric AS weight FROM
 
 -- NULL arguments
 SELECT * FROM scrm.degree(NULL);
+-- an untyped NULL fits both the bigint form and the keyed form (key type
+-- first): PostgreSQL cannot choose; a typed NULL reaches the bigint form
 SELECT * FROM scrm.degree($$SELECT source, target FROM e$$, NULL);
+SELECT * FROM scrm.degree($$SELECT source, target FROM e$$, NULL::boolean);
 
 -- not a query, or not a read-only one: refused, and nothing is modified
 SELECT * FROM scrm.degree($$SELEC source, target FROM e$$);

@@ -7,6 +7,19 @@ SELECT * FROM scrm.components('SELECT source, target FROM follows') ORDER BY nod
 SELECT * FROM scrm.degree('SELECT * FROM follows') ORDER BY node;
 DROP TABLE follows;
 
+CREATE TABLE contact (id uuid PRIMARY KEY, name text);
+CREATE TABLE follows (follower uuid, followee uuid);
+INSERT INTO contact VALUES ('7c9e6679-7425-40de-944b-e07fc1f90ae7', 'Ann'),
+                           ('1b4e28ba-2fa1-11d2-883f-0016d3cca427', 'Bob'),
+                           ('6fa459ea-ee8a-3ca4-894e-db77e160355e', 'Cid');
+INSERT INTO follows VALUES ('7c9e6679-7425-40de-944b-e07fc1f90ae7', '1b4e28ba-2fa1-11d2-883f-0016d3cca427'),
+                           ('6fa459ea-ee8a-3ca4-894e-db77e160355e', '1b4e28ba-2fa1-11d2-883f-0016d3cca427');
+SELECT c.name, round(p.score::numeric, 4) AS score
+FROM scrm.pagerank(NULL::uuid[], 'SELECT follower AS source, followee AS target FROM follows') p
+JOIN contact c ON c.id = p.node
+ORDER BY p.score DESC, c.name;
+DROP TABLE contact, follows;
+
 CREATE TABLE ties (source bigint, target bigint, weight float8);
 INSERT INTO ties VALUES (1, 2, 1), (2, 3, 1), (1, 3, 1), (3, 4, 0.2), (4, 5, 1), (5, 6, 1), (4, 6, 1);
 SELECT community, array_agg(node ORDER BY node) AS members

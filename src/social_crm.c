@@ -430,18 +430,19 @@ ScrmCheckSurveyScore(int64 score)
 
 /* Error: a customer_value query gave customer id twice */
 void
-ScrmDuplicateCustomer(int64 id)
+ScrmDuplicateCustomer(const struct ScrmKeys *keys, int64 id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("customer %lld appears more than once in the customer_value query",
-					(long long) id),
+			 errmsg("customer %s appears more than once in the customer_value query",
+					ScrmKeysOut(keys, id)),
 			 errhint("Give each customer exactly one row.")));
 }
 
 /* The value column of a customer_value row: not NULL (22004), finite (22023) */
 double
-ScrmCustomerValue(int64 id, Datum value, bool isnull)
+ScrmCustomerValue(const struct ScrmKeys *keys, int64 id, Datum value,
+				  bool isnull)
 {
 	double		v;
 
@@ -449,14 +450,14 @@ ScrmCustomerValue(int64 id, Datum value, bool isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("customer_value query returned a null value"),
-				 errdetail("Customer %lld has a null value.", (long long) id),
+				 errdetail("Customer %s has a null value.", ScrmKeysOut(keys, id)),
 				 errhint("Use coalesce(value, 0) AS value to count it as worth nothing.")));
 	v = DatumGetFloat8(value);
 	if (!isfinite(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("customer value must be a finite number"),
-				 errdetail("Customer %lld has value %g.", (long long) id, v)));
+				 errdetail("Customer %s has value %g.", ScrmKeysOut(keys, id), v)));
 	return v;
 }
 

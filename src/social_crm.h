@@ -48,6 +48,18 @@ typedef struct ScrmKinds
 } ScrmKinds;
 
 /* social_crm.c */
+/* splitmix64's finalizer: a bijective, well-mixed 64-bit hash */
+static inline uint64
+ScrmMix64(uint64 x)
+{
+	x ^= x >> 30;
+	x *= UINT64CONST(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64CONST(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
 extern void ScrmBudgetInit(ScrmBudget *budget, const char *what);
 extern void ScrmBudgetRelease(ScrmBudget *budget);
 extern void *ScrmAlloc(ScrmBudget *budget, Size nmemb, Size size);
@@ -73,8 +85,10 @@ extern int	ScrmFindName(char *const *names, int n, const char *name, int len);
 extern void ScrmLoadKinds(const char *table, const char *flag_column,
 						  MemoryContext cxt, ScrmKinds *kinds);
 extern void ScrmCheckSurveyScore(int64 score);
-extern void ScrmDuplicateCustomer(int64 id);
-extern double ScrmCustomerValue(int64 id, Datum value, bool isnull);
+struct ScrmKeys;
+extern void ScrmDuplicateCustomer(const struct ScrmKeys *keys, int64 id);
+extern double ScrmCustomerValue(const struct ScrmKeys *keys, int64 id,
+								Datum value, bool isnull);
 extern void ScrmArgNotNull(FunctionCallInfo fcinfo, int argno,
 						   const char *name);
 

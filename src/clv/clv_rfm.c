@@ -11,7 +11,9 @@
  * occasion to as_of (both in periods, an occasion's time being the start
  * of its day); monetary = mean amount of the repeat occasions (0 when
  * frequency = 0).  Occasions after as_of are ignored (a purchase on the
- * as_of day counts, as in the literature's calibration periods).
+ * as_of day counts, as in the literature's calibration periods).  A
+ * negative amount is a refund, netted into the occasion of its day, or of
+ * the latest day before it with a purchase: a refund is not an occasion.
  *
  *-------------------------------------------------------------------------
  */
@@ -284,33 +286,55 @@ purchase_cmp(const void *a, const void *b)
 
 /*
  * The summary of n > 0 purchases sorted by day: (frequency, recency, age,
- * monetary) in values[0..3]
+ * monetary) in values[0..3].  Refunds (negative amounts) are netted: into
+ * the occasion of their day, and a day with refunds only (no purchase, so
+ * no occasion) into the occasion before it, whose purchase they return;
+ * refunds before the first occasion are dropped.  Returns false when no
+ * day has a purchase (amount >= 0): no summary.
  */
-static void
+static bool
 summarise(const RfmPurchase *p, int64 n, Timestamp as_of_local, double period,
 		  Datum *values)
 {
 	int64		i,
-				days = 0;
-	int32		first = p[0].day,
-				last = p[n - 1].day;
+				j,
+				occasions = 0;
+	int32		first = 0,
+				last = 0;
 	double		first_amount = 0.0,
 				total = 0.0,
 				age;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i = j)
 	{
-		if (i == 0 || p[i].day != p[i - 1].day)
-			days++;
-		if (p[i].day == first)
-			first_amount += p[i].amount;
-		total += p[i].amount;
+		double		day_total = 0.0;
+		bool		purchase = false;
+
+		for (j = i; j < n && p[j].day == p[i].day; j++)
+		{
+			day_total += p[j].amount;
+			purchase |= p[j].amount >= 0.0;
+		}
+		if (purchase)
+		{
+			if (occasions++ == 0)
+				first = p[i].day;
+			last = p[i].day;
+		}
+		else if (occasions == 0)
+			continue;			/* a refund before any purchase */
+		if (occasions == 1)
+			first_amount += day_total;
+		total += day_total;
 	}
+	if (occasions == 0)
+		return false;
 	age = ((double) as_of_local / USECS_PER_DAY - first) * SECS_PER_DAY;
-	values[0] = Int32GetDatum((int32) (days - 1));
+	values[0] = Int32GetDatum((int32) (occasions - 1));
 	values[1] = Float8GetDatum((double) (last - first) * SECS_PER_DAY / period);
 	values[2] = Float8GetDatum(Max(age, 0.0) / period);
-	values[3] = Float8GetDatum(days > 1 ? (total - first_amount) / (days - 1) : 0.0);
+	values[3] = Float8GetDatum(occasions > 1 ? (total - first_amount) / (occasions - 1) : 0.0);
+	return true;
 }
 
 /* final: the scrm.rfm_summary, or NULL without purchases up to as_of */
@@ -332,7 +356,8 @@ scrm_rfm_final(PG_FUNCTION_ARGS)
 	p = palloc(st->n * sizeof(RfmPurchase));
 	memcpy(p, st->p, st->n * sizeof(RfmPurchase));
 	qsort(p, st->n, sizeof(RfmPurchase), purchase_cmp);
-	summarise(p, st->n, st->as_of_local, st->period, values);
+	if (!summarise(p, st->n, st->as_of_local, st->period, values))
+		PG_RETURN_NULL();
 	pfree(p);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
@@ -442,7 +467,7 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "purchases");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ScrmColumn	cols[3] = {
-		{"customer", SCRM_COL_ID, true},
+		{"customer", SCRM_COL_KEY, true},
 		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
 		{"amount", SCRM_COL_FLOAT, true},
 	};
@@ -502,7 +527,8 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 			p[k - i] = one;
 		}
 		qsort(p, j - i, sizeof(RfmPurchase), purchase_cmp);
-		summarise(p, j - i, rd.as_of_local, period, rfm);
+		if (!summarise(p, j - i, rd.as_of_local, period, rfm))
+			continue;			/* refunds only */
 		/* the summary tuple lives only until the tuplestore has copied it */
 		old = MemoryContextSwitchTo(row_cxt);
 		values[0] = Int64GetDatum(customer);

@@ -25,7 +25,6 @@
 #include "utils/memutils.h"
 
 #include "graph.h"
-#include "input.h"
 
 #define EMPTY_SLOT (-1)
 #define INTERRUPT_MASK 0xFFFFF	/* check for cancel every ~1M items */
@@ -44,20 +43,6 @@ typedef struct IdMap
 	IdSlot	   *slots;
 	int64		count;
 } IdMap;
-
-/* splitmix64 finalizer: a well-mixed hash of a 64-bit id */
-static inline uint64
-hash_id(int64 id)
-{
-	uint64		x = (uint64) id;
-
-	x ^= x >> 30;
-	x *= UINT64CONST(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64CONST(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
 
 /* Allocate a map with room for at least n keys at load factor <= 1/2 */
 static void
@@ -79,7 +64,7 @@ idmap_init(IdMap *map, ScrmBudget *budget, int64 n)
 static inline IdSlot *
 idmap_slot(IdMap *map, int64 id)
 {
-	uint64		h = hash_id(id) & map->mask;
+	uint64		h = ScrmMix64((uint64) id) & map->mask;
 
 	while (map->slots[h].val != EMPTY_SLOT && map->slots[h].key != id)
 		h = (h + 1) & map->mask;
@@ -115,7 +100,7 @@ rows_reserve(GraphBuilder *st)
 
 /* Check one edge weight: finite and >= 0 */
 static double
-check_weight(bool isnull, Datum value, int64 s, int64 t)
+check_weight(const ScrmKeys *keys, bool isnull, Datum value, int64 s, int64 t)
 {
 	double		w;
 
@@ -123,16 +108,16 @@ check_weight(bool isnull, Datum value, int64 s, int64 t)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("edges query returned a null weight"),
-				 errdetail("Edge (%lld, %lld) has a null weight.",
-						   (long long) s, (long long) t),
+				 errdetail("Edge (%s, %s) has a null weight.",
+						   ScrmKeysOut(keys, s), ScrmKeysOut(keys, t)),
 				 errhint("Use coalesce(weight, 1) AS weight for a default.")));
 	w = DatumGetFloat8(value);
 	if (isnan(w) || isinf(w) || w < 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("edge weight must be a finite number >= 0"),
-				 errdetail("Edge (%lld, %lld) has weight %g.",
-						   (long long) s, (long long) t, w)));
+				 errdetail("Edge (%s, %s) has weight %g.",
+						   ScrmKeysOut(keys, s), ScrmKeysOut(keys, t), w)));
 	return w;
 }
 
@@ -171,15 +156,16 @@ load_edge(void *arg, Datum *values, bool *isnull)
 	double		w = 1.0;
 
 	if (st->weighted && st->cols[2].attnum != 0)
-		w = check_weight(isnull[2], values[2], s, t);
+		w = check_weight(st->g->keys, isnull[2], values[2], s, t);
 	if (st->strength)
 	{
 		if (w > 1.0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("edge strength must be between 0 and 1"),
-					 errdetail("Edge (%lld, %lld) has weight %g.",
-							   (long long) s, (long long) t, w)));
+					 errdetail("Edge (%s, %s) has weight %g.",
+							   ScrmKeysOut(st->g->keys, s),
+							   ScrmKeysOut(st->g->keys, t), w)));
 	}
 	GraphAddArc(st, s, t, w);
 }
@@ -226,7 +212,30 @@ renumber(GraphBuilder *st)
 	if (st->m == 0)
 	{
 		g->ids = ScrmAlloc(b, 1, sizeof(int64));
+		if (g->keys && !ScrmKeysInteger(g->keys))
+			pfree(ScrmKeysFreeze(g->keys));	/* no node: later keys are unknown */
 		return;
+	}
+	if (g->keys && !ScrmKeysInteger(g->keys))
+	{
+		/*
+		 * Codes of a dictionary: renumber them in key order, so that dense
+		 * index order is key order.  Every key seen is a node, so the
+		 * codes are then 0..n-1 (the direct table below).
+		 */
+		int32	   *map = ScrmKeysFreeze(g->keys);
+
+		for (i = 0; i < st->m; i++)
+		{
+			if ((i & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			st->sid[i] = map[st->sid[i]];
+			st->tid[i] = map[st->tid[i]];
+		}
+		pfree(map);
+		st->min_id = 0;
+		st->max_id = ScrmKeysCount(g->keys) - 1;
+		range = (uint64) st->max_id;
 	}
 	if (range < (uint64) Max(st->m * 4, 1 << 20) &&
 		(range + 1) * sizeof(int32) < (b->limit - b->used) / 2)
@@ -337,11 +346,11 @@ GraphEnd(GraphBuilder *st, int flags)
  * A NULL edges_query means the graph shared by scrm._refresh_graph.
  */
 Graph *
-GraphLoad(const char *edges_query, bool directed, int flags)
+GraphLoad(const char *edges_query, ScrmKeys *keys, bool directed, int flags)
 {
 	ScrmColumn	cols[3] = {
-		{"source", SCRM_COL_ID, true},
-		{"target", SCRM_COL_ID, true},
+		{"source", SCRM_COL_KEY, true},
+		{"target", SCRM_COL_KEY, true},
 		{"weight", SCRM_COL_FLOAT, false},
 	};
 	GraphBuilder st;
@@ -350,6 +359,8 @@ GraphLoad(const char *edges_query, bool directed, int flags)
 	if (edges_query == NULL)
 		return GraphLoadShared(directed, flags);
 	g = GraphBegin(&st, directed, flags);
+	g->keys = keys;
+	ScrmColumnsSetKeys(cols, 3, keys);
 	st.cols = cols;
 	ScrmReadQuery(edges_query, "edges", cols, st.weighted ? 3 : 2,
 				  load_edge, &st, &st.rows_estimate);
@@ -715,4 +726,11 @@ GraphBuildCSR(Graph *g, int flags)
 		e->w = NULL;
 		e->cap = 0;
 	}
+}
+
+/* Node v as a result Datum: its key in the key type, or its bigint id */
+Datum
+GraphNodeDatum(const Graph *g, int32 v)
+{
+	return ScrmKeyDatum(g->keys, g->ids[v]);
 }

@@ -6,7 +6,9 @@
  *
  * Node ids (bigint) are mapped to dense indices 0..n-1 in ascending id
  * order, so every algorithm sees the same graph whatever order the rows
- * came in, and "smallest id" is "smallest index".
+ * came in, and "smallest id" is "smallest index".  Keys of other types come
+ * as codes of a dictionary (keys.c) that the graph renumbers in key order
+ * first.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +18,7 @@
 #include "postgres.h"
 
 #include "social_crm.h"
+#include "input.h"
 
 /* One adjacency structure: row i holds the neighbours of node i */
 typedef struct GraphCSR
@@ -41,6 +44,7 @@ typedef struct Graph
 	ScrmBudget	budget;
 	int32		n;				/* nodes */
 	int64	   *ids;			/* dense index -> node id, ascending */
+	ScrmKeys   *keys;			/* the ids' dictionary (NULL: bigint keys) */
 	GraphEdges	edges;			/* raw edges (freed once CSRs are built) */
 	bool		directed;
 	GraphCSR	out;			/* out-neighbours (undirected: neighbours) */
@@ -81,7 +85,9 @@ extern int64 GraphShare(const Graph *g, const bool *keep);
 extern void GraphSharedArcs(void (*fn) (void *arg, int64 s, int64 t, double w),
 							void *arg);
 extern Graph *GraphLoadShared(bool directed, int flags);
-extern Graph *GraphLoad(const char *edges_query, bool directed, int flags);
+extern Graph *GraphLoad(const char *edges_query, ScrmKeys *keys, bool directed,
+						int flags);
+extern Datum GraphNodeDatum(const Graph *g, int32 v);
 extern void GraphFree(Graph *g);
 extern int32 GraphFindNode(const Graph *g, int64 id);
 extern void GraphBuildCSR(Graph *g, int flags);

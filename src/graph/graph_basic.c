@@ -29,7 +29,9 @@ PG_FUNCTION_INFO_V1(scrm_components);
 Datum
 scrm_degree(PG_FUNCTION_ARGS)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	int			off = 0;
+	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 2, &off);
+	const char *edges = ScrmTextArg(fcinfo, off, "edges");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		directed;
 	Graph	   *g;
@@ -39,10 +41,10 @@ scrm_degree(PG_FUNCTION_ARGS)
 	int64		i;
 	int32		v;
 
-	ScrmArgNotNull(fcinfo, 1, "directed");
-	directed = PG_GETARG_BOOL(1);
+	ScrmArgNotNull(fcinfo, 1 + off, "directed");
+	directed = PG_GETARG_BOOL(1 + off);
 	InitMaterializedSRF(fcinfo, 0);
-	g = GraphLoad(edges, true, GRAPH_WEIGHTED | GRAPH_KEEP_EDGES);
+	g = GraphLoad(edges, keys, true, GRAPH_WEIGHTED | GRAPH_KEEP_EDGES);
 	e = &g->edges;
 	in = ScrmAlloc0(&g->budget, g->n, sizeof(double));
 	out = ScrmAlloc0(&g->budget, g->n, sizeof(double));
@@ -63,7 +65,7 @@ scrm_degree(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		values[0] = Int64GetDatum(g->ids[v]);
+		values[0] = GraphNodeDatum(g, v);
 		values[1] = ScrmFiniteDatum("in_degree", in[v]);
 		values[2] = ScrmFiniteDatum("out_degree", out[v]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -88,7 +90,9 @@ uf_find(int32 *parent, int32 v)
 Datum
 scrm_components(PG_FUNCTION_ARGS)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	int			off = 0;
+	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 1, &off);
+	const char *edges = ScrmTextArg(fcinfo, off, "edges");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Graph	   *g;
 	GraphEdges *e;
@@ -97,7 +101,7 @@ scrm_components(PG_FUNCTION_ARGS)
 	int32		v;
 
 	InitMaterializedSRF(fcinfo, 0);
-	g = GraphLoad(edges, true, GRAPH_KEEP_EDGES);
+	g = GraphLoad(edges, keys, true, GRAPH_KEEP_EDGES);
 	e = &g->edges;
 	parent = ScrmAlloc(&g->budget, g->n, sizeof(int32));
 	for (v = 0; v < g->n; v++)
@@ -122,8 +126,8 @@ scrm_components(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(g->ids[v]);
-		values[1] = Int64GetDatum(g->ids[uf_find(parent, v)]);
+		values[0] = GraphNodeDatum(g, v);
+		values[1] = GraphNodeDatum(g, uf_find(parent, v));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);

@@ -858,7 +858,8 @@ scale_for_sums(Graph *g)
 static Datum
 scrm_communities_run(FunctionCallInfo fcinfo, int off)
 {
-	const char *edges = off == 0 ? ScrmTextArg(fcinfo, 0, "edges") : NULL;
+	ScrmKeys   *keys = off == 0 ? ScrmKeyArg(fcinfo, 4, &off) : NULL;
+	const char *edges = off >= 0 ? ScrmTextArg(fcinfo, off, "edges") : NULL;
 	const char *method = ScrmTextArg(fcinfo, 1 + off, "method");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	double		gamma = resolution_arg(fcinfo, 2 + off);
@@ -880,7 +881,7 @@ scrm_communities_run(FunctionCallInfo fcinfo, int off)
 				 errmsg("unknown community method \"%s\"", method),
 				 errhint("Use 'louvain', 'leiden' or 'label_propagation'.")));
 	InitMaterializedSRF(fcinfo, 0);
-	g = GraphLoad(edges, false, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
+	g = GraphLoad(edges, keys, false, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
 	scale_for_sums(g);
 	n = g->n;
 	cgraph_from_graph(g, &cg);
@@ -916,8 +917,8 @@ scrm_communities_run(FunctionCallInfo fcinfo, int off)
 
 		if (first[c] < 0)
 			first[c] = v;
-		values[0] = Int64GetDatum(g->ids[v]);
-		values[1] = Int64GetDatum(g->ids[first[c]]);
+		values[0] = GraphNodeDatum(g, v);
+		values[1] = GraphNodeDatum(g, first[c]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);
@@ -959,8 +960,8 @@ load_membership(void *arg, Datum *values, bool *isnull)
 	if (st->seen[v])
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node %lld appears more than once in the membership query",
-						(long long) id),
+				 errmsg("node %s appears more than once in the membership query",
+						ScrmKeysOut(st->g->keys, id)),
 				 errhint("Give each node exactly one community.")));
 	st->seen[v] = true;
 	st->comm[v] = c;
@@ -994,12 +995,12 @@ typedef struct PartitionSums
  * community; nodes without edges do not matter.
  */
 static void
-partition_sums(const char *edges, const char *mquery, PartitionSums *ps,
-			   bool scale)
+partition_sums(const char *edges, ScrmKeys *keys, const char *mquery,
+			   PartitionSums *ps, bool scale)
 {
 	ScrmColumn	cols[2] = {
-		{"node", SCRM_COL_ID, true},
-		{"community", SCRM_COL_ID, true},
+		{"node", SCRM_COL_KEY, true},
+		{"community", keys ? SCRM_COL_KEY : SCRM_COL_ID, true},
 	};
 	MemberState st;
 	Graph	   *g;
@@ -1010,7 +1011,11 @@ partition_sums(const char *edges, const char *mquery, PartitionSums *ps,
 				v,
 				nc = 0;
 
-	g = GraphLoad(edges, false, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
+	g = GraphLoad(edges, keys, false, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
+	cols[0].keys = keys;
+	/* keyed: community labels of any type, encoded by a dictionary of their own */
+	if (keys)
+		cols[1].keys = ScrmKeysCreate(InvalidOid, InvalidOid);
 	n = g->n;
 	st.g = g;
 	st.cols = cols;
@@ -1023,8 +1028,8 @@ partition_sums(const char *edges, const char *mquery, PartitionSums *ps,
 		if (!st.seen[v])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("node %lld has no community in the membership query",
-							(long long) g->ids[v]),
+					 errmsg("node %s has no community in the membership query",
+							ScrmKeysOut(g->keys, g->ids[v])),
 					 errhint("Every node of the edges query needs one row (node, community).")));
 	cgraph_from_graph(g, &cg);
 
@@ -1069,14 +1074,16 @@ partition_sums(const char *edges, const char *mquery, PartitionSums *ps,
 Datum
 scrm_modularity(PG_FUNCTION_ARGS)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
-	const char *mquery = ScrmTextArg(fcinfo, 1, "membership");
-	double		gamma = resolution_arg(fcinfo, 2);
+	int			off = 0;
+	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 3, &off);
+	const char *edges = ScrmTextArg(fcinfo, off, "edges");
+	const char *mquery = ScrmTextArg(fcinfo, 1 + off, "membership");
+	double		gamma = resolution_arg(fcinfo, 2 + off);
 	PartitionSums ps;
 	double		q = 0.0;
 	int32		c;
 
-	partition_sums(edges, mquery, &ps, true);
+	partition_sums(edges, keys, mquery, &ps, true);
 	if (!(ps.total > 0.0))
 	{
 		GraphFree(ps.g);
@@ -1107,7 +1114,7 @@ scrm_community_cohesion(PG_FUNCTION_ARGS)
 	int32		c;
 
 	InitMaterializedSRF(fcinfo, 0);
-	partition_sums(edges, mquery, &ps, false);
+	partition_sums(edges, NULL, mquery, &ps, false);
 	for (c = 0; c < ps.nc; c++)
 	{
 		Datum		values[3];

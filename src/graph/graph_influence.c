@@ -34,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/tuplestore.h"
 
@@ -66,20 +67,11 @@ typedef struct CascadeArgs
 	int32		seed;
 } CascadeArgs;
 
-/* splitmix64's finaliser: a bijective 64-bit mix */
-static inline uint64
-mix64(uint64 z)
-{
-	z = (z ^ (z >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64CONST(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /* The key of world r: arcs of the world hash (world key + arc index) */
 static inline uint64
 world_key(const Cascade *cc, int32 r)
 {
-	return mix64(cc->key + UINT64CONST(0x9e3779b97f4a7c15) * (uint64) (r + 1));
+	return ScrmMix64(cc->key + UINT64CONST(0x9e3779b97f4a7c15) * (uint64) (r + 1));
 }
 
 static inline bool
@@ -89,7 +81,7 @@ arc_live(const Cascade *cc, uint64 wkey, int64 e)
 
 	if (t == ALWAYS_LIVE)
 		return true;
-	return mix64(wkey ^ cc->arckey[e]) < t;
+	return ScrmMix64(wkey ^ cc->arckey[e]) < t;
 }
 
 /* The most simulations a call may ask for (each is a cascade over the graph) */
@@ -101,32 +93,32 @@ arc_live(const Cascade *cc, uint64 wkey, int64 e)
  * -1 (use the edge weights).
  */
 static void
-cascade_args(FunctionCallInfo fcinfo, CascadeArgs *a)
+cascade_args(FunctionCallInfo fcinfo, int off, CascadeArgs *a)
 {
-	const char *model = ScrmTextArg(fcinfo, 2, "model");
+	const char *model = ScrmTextArg(fcinfo, 2 + off, "model");
 
 	if (strcmp(model, "independent_cascade") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown influence model \"%s\"", model),
 				 errhint("The supported model is 'independent_cascade'.")));
-	a->have_prob = !PG_ARGISNULL(3);
-	a->prob = a->have_prob ? PG_GETARG_FLOAT8(3) : 0.0;
+	a->have_prob = !PG_ARGISNULL(3 + off);
+	a->prob = a->have_prob ? PG_GETARG_FLOAT8(3 + off) : 0.0;
 	if (a->have_prob && a->prob != -1.0 && !(a->prob >= 0.0 && a->prob <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("probability must be between 0 and 1, or -1 to use the edge weights"),
 				 errdetail("probability is %g.", a->prob),
 				 errhint("Pass NULL for the weighted cascade (1 / in-degree).")));
-	ScrmArgNotNull(fcinfo, 4, "simulations");
-	a->sims = PG_GETARG_INT32(4);
+	ScrmArgNotNull(fcinfo, 4 + off, "simulations");
+	a->sims = PG_GETARG_INT32(4 + off);
 	if (a->sims < 1 || a->sims > MAX_SIMULATIONS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("simulations must be between 1 and %d", MAX_SIMULATIONS),
 				 errdetail("simulations is %d.", a->sims)));
-	ScrmArgNotNull(fcinfo, 5, "seed");
-	a->seed = PG_GETARG_INT32(5);
+	ScrmArgNotNull(fcinfo, 5 + off, "seed");
+	a->seed = PG_GETARG_INT32(5 + off);
 }
 
 static inline uint64
@@ -141,9 +133,10 @@ threshold(double p)
 
 /* Load the directed graph and give every arc its live threshold */
 static void
-cascade_load(Cascade *cc, const char *edges, const CascadeArgs *a)
+cascade_load(Cascade *cc, const char *edges, ScrmKeys *keys,
+			 const CascadeArgs *a)
 {
-	Graph	   *g = GraphLoad(edges, true, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
+	Graph	   *g = GraphLoad(edges, keys, true, GRAPH_WEIGHTED | GRAPH_BUILD_OUT);
 	ScrmBudget *b = &g->budget;
 	GraphCSR   *o = &g->out;
 	double	   *instr = NULL;
@@ -152,7 +145,7 @@ cascade_load(Cascade *cc, const char *edges, const CascadeArgs *a)
 
 	cc->g = g;
 	cc->sims = a->sims;
-	cc->key = mix64((uint64) (int64) a->seed ^ UINT64CONST(0x5343524d));	/* "SCRM" */
+	cc->key = ScrmMix64((uint64) (int64) a->seed ^ UINT64CONST(0x5343524d));	/* "SCRM" */
 	cc->thr = ScrmAlloc(b, Max(g->m, 1), sizeof(uint64));
 	cc->arckey = ScrmAlloc(b, Max(g->m, 1), sizeof(uint64));
 	cc->queue = ScrmAlloc(b, Max(g->n, 1), sizeof(int32));
@@ -184,16 +177,16 @@ cascade_load(Cascade *cc, const char *edges, const CascadeArgs *a)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("edge weight must be <= 1 when used as a probability"),
-							 errdetail("Edge %lld -> %lld has weight %g.",
-									   (long long) g->ids[v],
-									   (long long) g->ids[u], w),
+							 errdetail("Edge %s -> %s has weight %g.",
+									   ScrmKeysOut(g->keys, g->ids[v]),
+									   ScrmKeysOut(g->keys, g->ids[u]), w),
 							 errhint("Duplicate edges are merged by adding their weights.")));
 				p = w;
 			}
 			else
 				p = a->prob;
 			cc->thr[e] = threshold(p);
-			cc->arckey[e] = mix64(mix64((uint64) g->ids[v]) +
+			cc->arckey[e] = ScrmMix64(ScrmMix64((uint64) g->ids[v]) +
 								  UINT64CONST(0xd1b54a32d192ed03) * (uint64) g->ids[u]);
 		}
 	if (instr)
@@ -274,8 +267,14 @@ bfs_from(Cascade *cc, int32 v, int32 r, uint64 *covered, bool set_covered)
 Datum
 scrm_influence_spread(PG_FUNCTION_ARGS)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	int			off = 0;
+	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 6, &off);
+	const char *edges = ScrmTextArg(fcinfo, off, "edges");
 	ArrayType  *arr;
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
 	Datum	   *elems;
 	bool	   *enulls;
 	int			nelems,
@@ -290,14 +289,16 @@ scrm_influence_spread(PG_FUNCTION_ARGS)
 	int64		total = 0;
 	Cascade		cc;
 
-	ScrmArgNotNull(fcinfo, 1, "seeds");
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	cascade_args(fcinfo, &args);
+	ScrmArgNotNull(fcinfo, 1 + off, "seeds");
+	arr = PG_GETARG_ARRAYTYPE_P(1 + off);
+	cascade_args(fcinfo, off, &args);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("seeds must be a one-dimensional array")));
-	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+	elemtype = ARR_ELEMTYPE(arr);
+	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
+	deconstruct_array(arr, elemtype, elemlen, elembyval, elemalign,
 					  &elems, &enulls, &nelems);
 	for (i = 0; i < nelems; i++)
 		if (enulls[i])
@@ -305,13 +306,14 @@ scrm_influence_spread(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("seeds must not contain nulls")));
 
-	cascade_load(&cc, edges, &args);
+	cascade_load(&cc, edges, keys, &args);
 	start = ScrmAlloc(&cc.g->budget, Max(nelems, 1), sizeof(int32));
 	others = ScrmAlloc(&cc.g->budget, Max(nelems, 1), sizeof(int64));
 	next_stamp(&cc);
 	for (i = 0; i < nelems; i++)
 	{
-		int64		id = DatumGetInt64(elems[i]);
+		int64		id = keys ? ScrmKeyEncodeValue(keys, elems[i], elemtype) :
+			DatumGetInt64(elems[i]);
 		int32		v = GraphFindNode(cc.g, id);
 
 		if ((i & 0xFFFF) == 0xFFFF)
@@ -408,7 +410,9 @@ celf_gain(Cascade *cc, int32 v, uint64 *covered, Size words)
 Datum
 scrm_influence_maximization(PG_FUNCTION_ARGS)
 {
-	const char *edges = ScrmTextArg(fcinfo, 0, "edges");
+	int			off = 0;
+	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 6, &off);
+	const char *edges = ScrmTextArg(fcinfo, off, "edges");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CascadeArgs args;
 	int32		k,
@@ -424,9 +428,9 @@ scrm_influence_maximization(PG_FUNCTION_ARGS)
 	Size		words;
 	int64		spread = 0;
 
-	ScrmArgNotNull(fcinfo, 1, "k");
-	k = PG_GETARG_INT32(1);
-	cascade_args(fcinfo, &args);
+	ScrmArgNotNull(fcinfo, 1 + off, "k");
+	k = PG_GETARG_INT32(1 + off);
+	cascade_args(fcinfo, off, &args);
 	sims = args.sims;
 	if (k < 1)
 		ereport(ERROR,
@@ -435,7 +439,7 @@ scrm_influence_maximization(PG_FUNCTION_ARGS)
 				 errdetail("k is %d.", k)));
 
 	InitMaterializedSRF(fcinfo, 0);
-	cascade_load(&cc, edges, &args);
+	cascade_load(&cc, edges, keys, &args);
 	n = cc.g->n;
 	b = &cc.g->budget;
 	if (n == 0)
@@ -500,7 +504,7 @@ scrm_influence_maximization(PG_FUNCTION_ARGS)
 		}
 		spread += top.gain;
 		values[0] = Int32GetDatum(round + 1);
-		values[1] = Int64GetDatum(cc.g->ids[top.node]);
+		values[1] = GraphNodeDatum(cc.g, top.node);
 		values[2] = Float8GetDatum((double) top.gain / sims);
 		values[3] = Float8GetDatum((double) spread / sims);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

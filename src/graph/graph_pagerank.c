@@ -56,13 +56,13 @@ load_personalization(void *arg, Datum *values, bool *isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("personalization query returned a null weight"),
-				 errdetail("Node %lld has a null weight.", (long long) id)));
+				 errdetail("Node %s has a null weight.", ScrmKeysOut(st->g->keys, id))));
 	w = DatumGetFloat8(values[1]);
 	if (isnan(w) || isinf(w) || w < 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("personalization weight must be a finite number >= 0"),
-				 errdetail("Node %lld has weight %g.", (long long) id, w)));
+				 errdetail("Node %s has weight %g.", ScrmKeysOut(st->g->keys, id), w)));
 	v = GraphFindNode(st->g, id);
 	if (v >= 0)					/* ids outside the graph are ignored */
 		st->p[v] += w;
@@ -73,13 +73,14 @@ static void
 personalization_vector(Graph *g, const char *query, double *p)
 {
 	ScrmColumn	cols[2] = {
-		{"node", SCRM_COL_ID, true},
+		{"node", SCRM_COL_KEY, true},
 		{"weight", SCRM_COL_FLOAT, true},
 	};
 	PersState	st = {g, p, cols};
 	double		sum = 0.0;
 	int32		v;
 
+	ScrmColumnsSetKeys(cols, 2, g->keys);
 	if (query == NULL)
 	{
 		for (v = 0; v < g->n; v++)
@@ -250,7 +251,8 @@ float_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 static Datum
 scrm_pagerank_run(FunctionCallInfo fcinfo, int off)
 {
-	const char *edges = off == 0 ? ScrmTextArg(fcinfo, 0, "edges") : NULL;
+	ScrmKeys   *keys = off == 0 ? ScrmKeyArg(fcinfo, 6, &off) : NULL;
+	const char *edges = off >= 0 ? ScrmTextArg(fcinfo, off, "edges") : NULL;
 	double		damping = float_arg(fcinfo, 1 + off, "damping");
 	int			max_iterations;
 	double		tolerance = float_arg(fcinfo, 3 + off, "tolerance");
@@ -280,7 +282,7 @@ scrm_pagerank_run(FunctionCallInfo fcinfo, int off)
 				 errmsg("tolerance must be a finite number >= 0")));
 
 	InitMaterializedSRF(fcinfo, 0);
-	g = GraphLoad(edges, directed, GRAPH_WEIGHTED | GRAPH_BUILD_IN);
+	g = GraphLoad(edges, keys, directed, GRAPH_WEIGHTED | GRAPH_BUILD_IN);
 	if (g->n == 0)
 	{
 		GraphFree(g);
@@ -303,7 +305,7 @@ scrm_pagerank_run(FunctionCallInfo fcinfo, int off)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(g->ids[v]);
+		values[0] = GraphNodeDatum(g, v);
 		values[1] = ScrmFiniteDatum("PageRank score", x[v]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -29,10 +29,12 @@
 #include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "input.h"
 
@@ -54,7 +56,24 @@ typedef struct ReaderState
 	bool	   *isnull;
 	int			maxatt;
 	uint64		rows;
+	/* rows waiting for their keys' lookups (uuid and text keys) */
+	bool		batched;
+	int			npending;
+	Datum	   *pvalues;		/* READER_KEY_BATCH rows of ncols */
+	bool	   *pisnull;
+	ScrmKeyProbe *probes;
+	char	   *kbuf;			/* their keys, READER_KEY_INLINE bytes each */
+	StringInfoData copies;		/* their other by-reference values, by offset */
 } ReaderState;
+
+/* Room for a copied key of a pending row (longer ones go to row_cxt) */
+#define READER_KEY_INLINE 64
+
+/*
+ * Rows prepared before their keys are looked up: the slots of a batch load
+ * at once instead of one cache miss after the other
+ */
+#define READER_KEY_BATCH 64
 
 /* Error context: which inner query was running */
 typedef struct ReaderErrorArg
@@ -79,6 +98,7 @@ family_types(ScrmColType type)
 	switch (type)
 	{
 		case SCRM_COL_ID:
+		case SCRM_COL_KEY:
 			return "smallint, integer or bigint";
 		case SCRM_COL_FLOAT:
 			return "a numeric type (smallint, integer, bigint, real, double precision or numeric)";
@@ -99,6 +119,7 @@ family_accepts(ScrmColType type, Oid typid)
 	switch (type)
 	{
 		case SCRM_COL_ID:
+		case SCRM_COL_KEY:
 			return typid == INT2OID || typid == INT4OID || typid == INT8OID;
 		case SCRM_COL_FLOAT:
 			return typid == INT2OID || typid == INT4OID || typid == INT8OID ||
@@ -132,6 +153,39 @@ column_list(ScrmColumn *cols, int ncols)
 	return buf.data;
 }
 
+/*
+ * A key column: of the dictionary's key type (integers mix, and so do text,
+ * varchar and char), or an integer when there is no dictionary.
+ */
+static void
+check_key_column(ScrmColumn *col, const char *what, Oid atttypid,
+				 Oid collation)
+{
+	if (col->keys && !OidIsValid(ScrmKeysType(col->keys)))
+		ScrmKeysSetType(col->keys, atttypid, collation);
+	if (col->keys == NULL)
+	{
+		if (!family_accepts(SCRM_COL_KEY, col->typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the %s query has type %s",
+							col->name, what, format_type_be(atttypid)),
+					 errdetail("This form takes smallint, integer or bigint keys."),
+					 errhint("For keys of another type pass it as a first argument more, a NULL array "
+							 "of the key type, e.g. NULL::uuid[] or NULL::text[]; the results then carry the keys in that type.")));
+		return;
+	}
+	if (!ScrmKeysAccept(col->keys, col->typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of the %s query has type %s, but the keys are %s",
+						col->name, what, format_type_be(atttypid),
+						format_type_be(ScrmKeysType(col->keys))),
+				 errdetail("Every key column must have the key type (integer types mix, and so do text, varchar and char)."),
+				 errhint("Cast it in the query, e.g. SELECT x::%s AS %s.",
+						 format_type_be(ScrmKeysType(col->keys)), col->name)));
+}
+
 /* Find each wanted column in tupdesc by name and check its type family */
 static void
 resolve_columns(TupleDesc tupdesc, const char *what, ScrmColumn *cols,
@@ -157,6 +211,11 @@ resolve_columns(TupleDesc tupdesc, const char *what, ScrmColumn *cols,
 								what, cols[i].name)));
 			cols[i].attnum = j + 1;
 			cols[i].typid = getBaseType(att->atttypid);
+			if (cols[i].type == SCRM_COL_KEY)
+			{
+				check_key_column(&cols[i], what, att->atttypid, att->attcollation);
+				continue;
+			}
 			if (!family_accepts(cols[i].type, cols[i].typid))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -268,18 +327,20 @@ numeric_to_double(Datum value)
 static Datum
 convert_value(ScrmColumn *col, Datum value)
 {
+	if (col->type == SCRM_COL_KEY && col->keys != NULL)
+		return Int64GetDatum(ScrmKeyEncodeValue(col->keys, value, col->typid));
 	switch (col->typid)
 	{
 		case INT2OID:
-			return col->type == SCRM_COL_ID ?
+			return col->type == SCRM_COL_ID || col->type == SCRM_COL_KEY ?
 				Int64GetDatum((int64) DatumGetInt16(value)) :
 				Float8GetDatum((double) DatumGetInt16(value));
 		case INT4OID:
-			return col->type == SCRM_COL_ID ?
+			return col->type == SCRM_COL_ID || col->type == SCRM_COL_KEY ?
 				Int64GetDatum((int64) DatumGetInt32(value)) :
 				Float8GetDatum((double) DatumGetInt32(value));
 		case INT8OID:
-			return col->type == SCRM_COL_ID ? value :
+			return col->type == SCRM_COL_ID || col->type == SCRM_COL_KEY ? value :
 				Float8GetDatum((double) DatumGetInt64(value));
 		case FLOAT4OID:
 			return Float8GetDatum((double) DatumGetFloat4(value));
@@ -318,8 +379,129 @@ reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 
 	resolve_columns(typeinfo, st->what, st->cols, st->ncols);
 	st->maxatt = 0;
+	st->batched = false;
 	for (i = 0; i < st->ncols; i++)
+	{
 		st->maxatt = Max(st->maxatt, st->cols[i].attnum);
+		if (st->cols[i].type == SCRM_COL_KEY && st->cols[i].attnum != 0 &&
+			st->cols[i].keys && ScrmKeysBatched(st->cols[i].keys))
+			st->batched = true;
+	}
+	if (st->batched && st->pvalues == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->caller_cxt);
+
+		st->pvalues = palloc(sizeof(Datum) * READER_KEY_BATCH * st->ncols);
+		st->pisnull = palloc(sizeof(bool) * READER_KEY_BATCH * st->ncols);
+		st->probes = palloc(sizeof(ScrmKeyProbe) * READER_KEY_BATCH * st->ncols);
+		st->kbuf = palloc(READER_KEY_INLINE * READER_KEY_BATCH * st->ncols);
+		initStringInfo(&st->copies);
+		MemoryContextSwitchTo(old);
+	}
+	st->npending = 0;
+}
+
+/* Copy a varlena into st->copies; its offset there */
+static int64
+copy_varlena(ReaderState *st, Datum value)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	int64		off;
+
+	/* a 4-byte header, aligned: a valid text Datum wherever it lands */
+	appendStringInfoSpaces(&st->copies, (int) (MAXALIGN(st->copies.len) - st->copies.len));
+	off = st->copies.len;
+	enlargeStringInfo(&st->copies, VARHDRSZ + len);
+	SET_VARSIZE(st->copies.data + off, VARHDRSZ + len);
+	memcpy(st->copies.data + off + VARHDRSZ, VARDATA_ANY(v), len);
+	st->copies.len += VARHDRSZ + len;
+	return off;
+}
+
+/* Look up the keys of the pending rows and hand the rows to the callback */
+static void
+reader_flush(ReaderState *st)
+{
+	int			r,
+				i;
+	MemoryContext old = MemoryContextSwitchTo(st->caller_cxt);
+
+	for (r = 0; r < st->npending; r++)
+	{
+		Datum	   *values = st->pvalues + r * st->ncols;
+		bool	   *isnull = st->pisnull + r * st->ncols;
+
+		for (i = 0; i < st->ncols; i++)
+		{
+			ScrmColumn *col = &st->cols[i];
+			ScrmKeyProbe *p = &st->probes[r * st->ncols + i];
+
+			if (isnull[i] || p->off == -1)
+				continue;
+			if (p->off == -2)	/* a key, copied */
+				values[i] = Int64GetDatum(ScrmKeysLookup(col->keys, p));
+			else				/* the copies no longer move: point into them */
+				values[i] = PointerGetDatum(st->copies.data + p->off);
+		}
+		st->callback(st->arg, values, isnull);
+	}
+	MemoryContextSwitchTo(old);
+	st->npending = 0;
+	resetStringInfo(&st->copies);
+}
+
+/* Convert a row into the batch: keys prepared, by-reference values copied */
+static void
+reader_pend(ReaderState *st, TupleTableSlot *slot)
+{
+	Datum	   *values = st->pvalues + st->npending * st->ncols;
+	bool	   *isnull = st->pisnull + st->npending * st->ncols;
+	int			i;
+
+	for (i = 0; i < st->ncols; i++)
+	{
+		ScrmColumn *col = &st->cols[i];
+		ScrmKeyProbe *p = &st->probes[st->npending * st->ncols + i];
+		int			a = col->attnum;
+
+		p->off = -1;
+		isnull[i] = (a == 0) || slot->tts_isnull[a - 1];
+		if (isnull[i])
+			continue;
+		if (col->type == SCRM_COL_KEY && col->keys && ScrmKeysBatched(col->keys))
+		{
+			Datum		v = slot->tts_values[a - 1];
+			char	   *dst = st->kbuf + (st->npending * st->ncols + i) * READER_KEY_INLINE;
+
+			/* copy the key (the tuple goes away), hash it, start loading its slot */
+			if (col->typid == UUIDOID)
+			{
+				memcpy(dst, DatumGetPointer(v), UUID_LEN);
+				v = PointerGetDatum(dst);
+			}
+			else
+			{
+				ScrmColumn	as_text = {NULL, SCRM_COL_TEXT, false, 0, col->typid, NULL};
+				struct varlena *t = (struct varlena *) DatumGetPointer(convert_value(&as_text, v));
+				int			len = VARSIZE_ANY_EXHDR(t);
+
+				if (VARHDRSZ + len > READER_KEY_INLINE)
+					dst = MemoryContextAlloc(st->row_cxt, VARHDRSZ + len);
+				SET_VARSIZE(dst, VARHDRSZ + len);
+				memcpy(dst + VARHDRSZ, VARDATA_ANY(t), len);
+				v = PointerGetDatum(dst);
+			}
+			ScrmKeysPrepare(col->keys, v, p);
+			p->off = -2;
+			continue;
+		}
+		values[i] = convert_value(col, slot->tts_values[a - 1]);
+		if (col->type == SCRM_COL_TEXT)
+			p->off = copy_varlena(st, values[i]);	/* the tuple goes away */
+	}
+	if (++st->npending == READER_KEY_BATCH)
+		reader_flush(st);
 }
 
 /* DestReceiver per row: convert the wanted columns and call back */
@@ -333,6 +515,8 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (st->rows % READER_BATCH == 0)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (st->npending > 0)
+			reader_flush(st);
 		MemoryContextReset(st->row_cxt);
 	}
 	st->rows++;
@@ -340,6 +524,12 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (st->maxatt > 0)
 		slot_getsomeattrs(slot, st->maxatt);
 	old = MemoryContextSwitchTo(st->row_cxt);
+	if (st->batched)
+	{
+		reader_pend(st, slot);
+		MemoryContextSwitchTo(old);
+		return true;
+	}
 	for (i = 0; i < st->ncols; i++)
 	{
 		int			a = st->cols[i].attnum;
@@ -354,10 +544,19 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* DestReceiver shutdown and destroy: nothing to do */
+/* DestReceiver shutdown: the rows still waiting for their keys */
 static void
 reader_shutdown(DestReceiver *self)
 {
+	ReaderState *st = (ReaderState *) self;
+
+	if (st->npending > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
+
+		reader_flush(st);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 static void
@@ -549,20 +748,41 @@ ScrmReadQuery(const char *query, const char *what, ScrmColumn *cols,
 
 /*
  * Run the stored query of a pipeline input (scrm.config) as the role that
- * configured it.  Returns false, reading nothing, when the input is not
- * configured.
+ * configured it, in the time zone it was configured in (a timestamp
+ * without time zone means the same instant whoever refreshes), its keys
+ * checked against the key type configured.  Returns false, reading
+ * nothing, when the input is not configured.  run.c's ScrmReadStored adds
+ * the rules for messy rows.
  */
 bool
-ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
-			   ScrmRowCallback callback, void *arg, double *rows_estimate)
+ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
+				  ScrmRowCallback callback, void *arg, double *rows_estimate)
 {
 	Oid			role;
-	char	   *query = ScrmStoredQuery(input, &role);
+	Oid			key_type;
+	char	   *time_zone;
+	char	   *query = ScrmStoredQuery(input, &role, &time_zone, &key_type);
+	int			nest,
+				i;
 
 	if (query == NULL)
 		return false;
+	nest = NewGUCNestLevel();
+	(void) set_config_option("TimeZone", time_zone, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ScrmCheckQuery(query, input, role, cols, ncols);
+	for (i = 0; i < ncols; i++)
+		if (cols[i].type == SCRM_COL_KEY && cols[i].attnum != 0 &&
+			!ScrmKeyTypesMatch(cols[i].typid, key_type))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the %s query now has type %s, but social_crm was configured for keys of type %s",
+							cols[i].name, input, format_type_be(cols[i].typid),
+							format_type_be(key_type)),
+					 errhint("Call scrm.configure again.")));
 	ScrmReadQueryAs(query, input, role, cols, ncols, callback, arg,
 					rows_estimate);
+	AtEOXact_GUC(true, nest);
 	return true;
 }
 
@@ -592,4 +812,63 @@ ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols, int col,
 				 errhint("Filter the nulls out, e.g. WHERE %s IS NOT NULL.",
 						 cols[col].name)));
 	return DatumGetInt64(values[col]);
+}
+
+/*
+ * The id of a key value of type typid: text keys as text (char(n) without
+ * its padding, as char(n)::text), then the dictionary's code
+ */
+int64
+ScrmKeyEncodeValue(ScrmKeys *keys, Datum value, Oid typid)
+{
+	typid = getBaseType(typid);
+	if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID)
+	{
+		ScrmColumn	as_text = {NULL, SCRM_COL_TEXT, false, 0, typid, NULL};
+
+		value = convert_value(&as_text, value);
+	}
+	return ScrmKeysEncode(keys, value, typid);
+}
+
+/* Give every key column of cols the dictionary keys */
+void
+ScrmColumnsSetKeys(ScrmColumn *cols, int ncols, ScrmKeys *keys)
+{
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+		if (cols[i].type == SCRM_COL_KEY)
+			cols[i].keys = keys;
+}
+
+/*
+ * The key type argument of a function's keyed form: a function taking
+ * legacy_nargs arguments also comes with a first argument more, an array
+ * of the key type (e.g. NULL::uuid[]), that sets the type of its keys.  Returns the
+ * dictionary for that type and adds 1 to *off, or NULL (bigint keys) for
+ * the legacy form.
+ */
+ScrmKeys *
+ScrmKeyArg(FunctionCallInfo fcinfo, int legacy_nargs, int *off)
+{
+	Oid			typid;
+
+	if (PG_NARGS() <= legacy_nargs)
+		return NULL;
+	typid = get_element_type(getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 0)));
+	if (!OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+				 errmsg("could not determine the key type"),
+				 errhint("Pass it as a NULL array of the key type, e.g. NULL::uuid[].")));
+	(*off)++;
+	return ScrmKeysCreate(typid, PG_GET_COLLATION());
+}
+
+/* The key of id as a result Datum: the key in its type, or the bigint id */
+Datum
+ScrmKeyDatum(const ScrmKeys *keys, int64 id)
+{
+	return keys ? ScrmKeysDecode(keys, id) : Int64GetDatum(id);
 }

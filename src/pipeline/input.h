@@ -11,12 +11,14 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "utils/resowner.h"
 
 /* Type families an inner-query column may belong to */
 typedef enum ScrmColType
 {
 	SCRM_COL_ID,				/* smallint/integer/bigint -> int64 */
+	SCRM_COL_KEY,				/* a customer or node key -> int64 id (keys.c) */
 	SCRM_COL_FLOAT,				/* any numeric type -> float8 */
 	SCRM_COL_TEXT,				/* text/varchar/char -> text Datum */
 	SCRM_COL_TIMESTAMPTZ,		/* timestamptz/timestamp/date -> TimestampTz */
@@ -31,7 +33,22 @@ typedef struct ScrmColumn
 	bool		required;
 	int			attnum;			/* 0 if absent (optional column) */
 	Oid			typid;
+	struct ScrmKeys *keys;		/* SCRM_COL_KEY: the dictionary; NULL: integers only */
 } ScrmColumn;
+
+/* A dictionary of keys (keys.c) */
+typedef struct ScrmKeys ScrmKeys;
+
+/* A key being looked up in a dictionary (ScrmKeysPrepare, ScrmKeysLookup) */
+typedef struct ScrmKeyProbe
+{
+	Datum		key;
+	const char *bytes;			/* uuid and text keys: the key's bytes */
+	int			len;
+	uint64		w[2];			/* the first 16 bytes, zero-padded */
+	uint32		hash;
+	int64		off;			/* the reader's: where it copied the key */
+} ScrmKeyProbe;
 
 /*
  * Called once per row with values converted to the family's C type
@@ -64,13 +81,53 @@ extern void ScrmReadQueryAs(const char *query, const char *what, Oid role,
 							ScrmColumn *cols, int ncols,
 							ScrmRowCallback callback, void *arg,
 							double *rows_estimate);
-extern bool ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
-						   ScrmRowCallback callback, void *arg,
-						   double *rows_estimate);
+extern bool ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
+							  ScrmRowCallback callback, void *arg,
+							  double *rows_estimate);
 extern void ScrmCheckQuery(const char *query, const char *what, Oid role,
 						   ScrmColumn *cols, int ncols);
 extern int64 ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols,
 					   int col, const char *what);
+
+extern void ScrmColumnsSetKeys(ScrmColumn *cols, int ncols, ScrmKeys *keys);
+extern ScrmKeys *ScrmKeyArg(FunctionCallInfo fcinfo, int legacy_nargs, int *off);
+extern Datum ScrmKeyDatum(const ScrmKeys *keys, int64 id);
+extern int64 ScrmKeyEncodeValue(ScrmKeys *keys, Datum value, Oid typid);
+
+/* pipeline.c: the inputs of the pipeline and their columns (SOCIAL.md §10) */
+#define SCRM_INPUT_MAX_COLS 6
+typedef struct ScrmInputSpec
+{
+	const char *name;
+	int			ncols;
+	ScrmColumn	cols[SCRM_INPUT_MAX_COLS];
+} ScrmInputSpec;
+
+extern const ScrmInputSpec *ScrmFindInput(const char *name);
+
+/* run.c */
+extern bool ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
+						   ScrmRowCallback callback, void *arg,
+						   double *rows_estimate);
+
+/* keys.c */
+extern ScrmKeys *ScrmKeysCreate(Oid typid, Oid collation);
+extern void ScrmKeysSetType(ScrmKeys *k, Oid typid, Oid collation);
+extern void ScrmKeysFree(ScrmKeys *k);
+extern bool ScrmKeysAccept(const ScrmKeys *k, Oid typid);
+extern bool ScrmKeyTypesMatch(Oid a, Oid b);
+extern Oid	ScrmKeysType(const ScrmKeys *k);
+extern bool ScrmKeysInteger(const ScrmKeys *k);
+extern int64 ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid);
+extern bool ScrmKeysBatched(const ScrmKeys *k);
+extern void ScrmKeysPrepare(ScrmKeys *k, Datum key, ScrmKeyProbe *p);
+extern int64 ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p);
+extern bool ScrmKeysKnown(const ScrmKeys *k, int64 id);
+extern int64 ScrmKeysCount(const ScrmKeys *k);
+extern int32 *ScrmKeysFreeze(ScrmKeys *k);
+extern Datum ScrmKeysDecode(const ScrmKeys *k, int64 id);
+extern char *ScrmKeysOut(const ScrmKeys *k, int64 id);
+extern Size ScrmKeysMemory(const ScrmKeys *k);
 
 /* trust.c */
 extern int	ScrmPinSettings(void);
@@ -80,6 +137,7 @@ extern void ScrmSandboxLeave(ScrmSandbox *sb, bool failed);
 extern char *ScrmCanonicalQuery(const char *query, const char *what);
 extern void ScrmCheckReadOnly(struct Query *q, const char *what,
 							  const char *tag);
-extern char *ScrmStoredQuery(const char *input, Oid *role);
+extern char *ScrmStoredQuery(const char *input, Oid *role, char **time_zone,
+							 Oid *key_type);
 
 #endif							/* SCRM_INPUT_H */

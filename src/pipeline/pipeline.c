@@ -25,48 +25,41 @@
 PG_FUNCTION_INFO_V1(scrm_configure);
 PG_FUNCTION_INFO_V1(scrm_refresh_input);
 
-typedef struct PipelineInput
-{
-	const char *name;
-	int			ncols;
-	ScrmColumn	cols[6];
-} PipelineInput;
-
-static const PipelineInput inputs[] = {
+static const ScrmInputSpec inputs[] = {
 	{"customers", 2, {
-			{"customer", SCRM_COL_ID, true},
+			{"customer", SCRM_COL_KEY, true},
 			{"social_consent", SCRM_COL_BOOL, false}}},
 	{"purchases", 3, {
-			{"customer", SCRM_COL_ID, true},
+			{"customer", SCRM_COL_KEY, true},
 			{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
 			{"amount", SCRM_COL_FLOAT, true}}},
 	{"relationships", 5, {
-			{"source", SCRM_COL_ID, true},
-			{"target", SCRM_COL_ID, true},
+			{"source", SCRM_COL_KEY, true},
+			{"target", SCRM_COL_KEY, true},
 			{"kind", SCRM_COL_TEXT, false},
 			{"strength", SCRM_COL_FLOAT, false},
 			{"last_interaction_at", SCRM_COL_TIMESTAMPTZ, false}}},
 	{"interactions", 6, {
-			{"customer", SCRM_COL_ID, true},
+			{"customer", SCRM_COL_KEY, true},
 			{"kind", SCRM_COL_TEXT, true},
 			{"occurred_at", SCRM_COL_TIMESTAMPTZ, true},
-			{"counterparty", SCRM_COL_ID, false},
+			{"counterparty", SCRM_COL_KEY, false},
 			{"audience", SCRM_COL_ID, false},
 			{"resolved", SCRM_COL_BOOL, false}}},
 	{"referrals", 4, {
-			{"referrer", SCRM_COL_ID, true},
-			{"referred", SCRM_COL_ID, true},
+			{"referrer", SCRM_COL_KEY, true},
+			{"referred", SCRM_COL_KEY, true},
 			{"reward_cost", SCRM_COL_FLOAT, false},
 			{"incrementality", SCRM_COL_FLOAT, false}}},
 	{"surveys", 3, {
-			{"customer", SCRM_COL_ID, true},
+			{"customer", SCRM_COL_KEY, true},
 			{"score", SCRM_COL_ID, true},
 			{"answered_at", SCRM_COL_TIMESTAMPTZ, true}}},
 };
 
 /* The pipeline input of that name; an unknown name is an error */
-static const PipelineInput *
-find_input(const char *name)
+const ScrmInputSpec *
+ScrmFindInput(const char *name)
 {
 	int			i;
 
@@ -88,15 +81,34 @@ find_input(const char *name)
  * array.
  */
 static char *
-check_input(const PipelineInput *in, const char *query, StringInfo json)
+check_input(const ScrmInputSpec *in, const char *query, StringInfo json,
+			ScrmColumn *key)
 {
 	char	   *canonical = ScrmCanonicalQuery(query, in->name);
-	ScrmColumn	cols[6];
+	ScrmColumn	cols[SCRM_INPUT_MAX_COLS];
 	int			i,
 				n = 0;
 
 	memcpy(cols, in->cols, sizeof(cols));
+	/* keys of any type with the operator classes a dictionary needs */
+	for (i = 0; i < in->ncols; i++)
+		if (cols[i].type == SCRM_COL_KEY)
+			cols[i].keys = ScrmKeysCreate(InvalidOid, InvalidOid);
 	ScrmCheckQuery(canonical, in->name, GetUserId(), cols, in->ncols);
+	/* one key type for every input: the customers' */
+	if (!OidIsValid(key->typid))
+		*key = cols[0];
+	for (i = 0; i < in->ncols; i++)
+		if (cols[i].type == SCRM_COL_KEY && cols[i].attnum != 0 &&
+			!ScrmKeyTypesMatch(cols[i].typid, key->typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the %s query has type %s, but column \"customer\" of the customers query has type %s",
+							cols[i].name, in->name, format_type_be(cols[i].typid),
+							format_type_be(key->typid)),
+					 errdetail("Every input must key customers the same way (integer types mix, and so do text, varchar and char)."),
+					 errhint("Cast the column in the %s query, e.g. SELECT x::%s AS %s.",
+							 in->name, format_type_be(key->typid), cols[i].name)));
 	appendStringInfo(json, "%s\"%s\": [", json->len > 1 ? ", " : "", in->name);
 	for (i = 0; i < in->ncols; i++)
 		if (cols[i].attnum != 0)
@@ -119,9 +131,10 @@ scrm_configure(PG_FUNCTION_ARGS)
 	Datum		stored[lengthof(inputs)];
 	bool		stored_null[lengthof(inputs)];
 	StringInfoData json;
-	Datum		args[3];
-	Oid			argtypes[3] = {TEXTARRAYOID, JSONBOID, JSONBOID};
-	char		argnulls[3] = {' ', ' ', ' '};
+	Datum		args[4];
+	Oid			argtypes[4] = {TEXTARRAYOID, JSONBOID, JSONBOID, REGTYPEOID};
+	char		argnulls[4] = {' ', ' ', ' ', ' '};
+	ScrmColumn	key = {0};
 	int			dims[1] = {lengthof(inputs)};
 	int			lbs[1] = {1};
 	int			i,
@@ -140,7 +153,8 @@ scrm_configure(PG_FUNCTION_ARGS)
 	{
 		stored_null[i] = PG_ARGISNULL(i);
 		stored[i] = stored_null[i] ? (Datum) 0 :
-			CStringGetTextDatum(check_input(&inputs[i], TextDatumGetCString(PG_GETARG_DATUM(i)), &json));
+			CStringGetTextDatum(check_input(&inputs[i], TextDatumGetCString(PG_GETARG_DATUM(i)), &json,
+											&key));
 	}
 	appendStringInfoChar(&json, '}');
 	args[0] = PointerGetDatum(construct_md_array(stored, stored_null, 1, dims, lbs, TEXTOID, -1, false,
@@ -148,11 +162,12 @@ scrm_configure(PG_FUNCTION_ARGS)
 	args[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
 	args[2] = PG_GETARG_DATUM(6);
 	argnulls[2] = PG_ARGISNULL(6) ? 'n' : ' ';
+	args[3] = ObjectIdGetDatum(key.typid);
 
 	nest = ScrmPinSettings();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT scrm._configure($1, $2, $3)", 3, argtypes, args, argnulls,
+	if (SPI_execute_with_args("SELECT scrm._configure($1, $2, $3, $4)", 4, argtypes, args, argnulls,
 							  false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "scrm._configure failed");
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -169,6 +184,7 @@ family_sql_type(ScrmColType type)
 	switch (type)
 	{
 		case SCRM_COL_ID:
+		case SCRM_COL_KEY:
 			return INT8OID;
 		case SCRM_COL_FLOAT:
 			return FLOAT8OID;
@@ -209,9 +225,9 @@ put_input_row(void *arg, Datum *values, bool *isnull)
 Datum
 scrm_refresh_input(PG_FUNCTION_ARGS)
 {
-	const PipelineInput *in = find_input(ScrmTextArg(fcinfo, 0, "input"));
+	const ScrmInputSpec *in = ScrmFindInput(ScrmTextArg(fcinfo, 0, "input"));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScrmColumn	cols[6];
+	ScrmColumn	cols[SCRM_INPUT_MAX_COLS];
 	InputOut	out;
 	int			i;
 

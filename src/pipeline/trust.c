@@ -286,7 +286,7 @@ scrm_relation(const char *name)
  * the right of who may refresh: INSERT on scrm.customer_score.
  */
 char *
-ScrmStoredQuery(const char *input, Oid *role)
+ScrmStoredQuery(const char *input, Oid *role, char **time_zone, Oid *key_type)
 {
 	static const char *const inputs[] = {"customers", "purchases", "relationships",
 	"interactions", "referrals", "surveys"};
@@ -309,7 +309,7 @@ ScrmStoredQuery(const char *input, Oid *role)
 				 errdetail("Running them is part of scrm.refresh and needs INSERT on scrm.customer_score."),
 				 errhint("See the section Security of the README for the grants of each role.")));
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s, configured_by FROM scrm.config", inputs[i]);
+	appendStringInfo(&sql, "SELECT %s, configured_by, time_zone, key_type FROM scrm.config", inputs[i]);
 	nest = ScrmPinSettings();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -331,6 +331,10 @@ ScrmStoredQuery(const char *input, Oid *role)
 
 		if (!isnull)
 			query = MemoryContextStrdup(cxt, TextDatumGetCString(d));
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+		*time_zone = MemoryContextStrdup(cxt, TextDatumGetCString(d));
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+		*key_type = DatumGetObjectId(d);
 	}
 	SPI_finish();
 	ScrmUnpinSettings(nest);

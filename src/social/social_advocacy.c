@@ -795,15 +795,15 @@ static void
 read_configured_events(AdvRead *rd)
 {
 	ScrmColumn	icols[6] = {
-		{"customer", SCRM_COL_ID, true},
+		{"customer", SCRM_COL_KEY, true},
 		{"kind", SCRM_COL_TEXT, true},
 		{"occurred_at", SCRM_COL_TIMESTAMPTZ, true},
-		{"counterparty", SCRM_COL_ID, false},
+		{"counterparty", SCRM_COL_KEY, false},
 		{"audience", SCRM_COL_ID, false},
 		{"resolved", SCRM_COL_BOOL, false},
 	};
 	ScrmColumn	scols[3] = {
-		{"customer", SCRM_COL_ID, true},
+		{"customer", SCRM_COL_KEY, true},
 		{"score", SCRM_COL_ID, true},
 		{"answered_at", SCRM_COL_TIMESTAMPTZ, true},
 	};
@@ -838,10 +838,10 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "events");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ScrmColumn	cols[6] = {
-		{"customer", SCRM_COL_ID, true},
+		{"customer", SCRM_COL_KEY, true},
 		{"kind", SCRM_COL_TEXT, true},
 		{"occurred_at", SCRM_COL_TIMESTAMPTZ, true},
-		{"counterparty", SCRM_COL_ID, false},
+		{"counterparty", SCRM_COL_KEY, false},
 		{"audience", SCRM_COL_ID, false},
 		{"score", SCRM_COL_ID, false},
 	};

@@ -70,7 +70,7 @@ load_value(void *arg, Datum *values, bool *isnull)
 {
 	ValueState *st = (ValueState *) arg;
 	int64		id = ScrmRowId(values, isnull, st->cols, 0, "customer_value");
-	double		value = ScrmCustomerValue(id, values[1], isnull[1]),
+	double		value = ScrmCustomerValue(st->g->keys, id, values[1], isnull[1]),
 				p = 0.0;
 	int32		v;
 
@@ -80,19 +80,19 @@ load_value(void *arg, Datum *values, bool *isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("customer_value query returned a null p_churn"),
-					 errdetail("Customer %lld has a null p_churn.", (long long) id)));
+					 errdetail("Customer %s has a null p_churn.", ScrmKeysOut(st->g->keys, id))));
 		p = DatumGetFloat8(values[2]);
 		if (!(p >= 0.0 && p <= 1.0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("p_churn must be between 0 and 1"),
-					 errdetail("Customer %lld has p_churn %g.", (long long) id, p)));
+					 errdetail("Customer %s has p_churn %g.", ScrmKeysOut(st->g->keys, id), p)));
 	}
 	v = GraphFindNode(st->g, id);
 	if (v >= 0)
 	{
 		if (st->seen[v])
-			ScrmDuplicateCustomer(id);
+			ScrmDuplicateCustomer(st->g->keys, id);
 		st->seen[v] = true;
 		st->value[v] = value;
 		if (st->with_churn)
@@ -120,19 +120,20 @@ load_value(void *arg, Datum *values, bool *isnull)
  * too.
  */
 static Graph *
-load_social_graph(const char *edges, const char *values_query, bool with_churn,
-				  ValueState *st)
+load_social_graph(const char *edges, ScrmKeys *keys, const char *values_query,
+				  bool with_churn, ValueState *st)
 {
 	ScrmColumn	cols[3] = {
-		{"node", SCRM_COL_ID, true},
+		{"node", SCRM_COL_KEY, true},
 		{"value", SCRM_COL_FLOAT, true},
 		{"p_churn", SCRM_COL_FLOAT, true},
 	};
-	Graph	   *g = GraphLoad(edges, true, GRAPH_WEIGHTED | GRAPH_STRENGTH |
+	Graph	   *g = GraphLoad(edges, keys, true, GRAPH_WEIGHTED | GRAPH_STRENGTH |
 							  GRAPH_BUILD_OUT);
 	int64	   *sorted;
 	int64		i;
 
+	ScrmColumnsSetKeys(cols, 3, keys);
 	memset(st, 0, sizeof(ValueState));
 	st->g = g;
 	st->cols = cols;
@@ -151,7 +152,7 @@ load_social_graph(const char *edges, const char *values_query, bool with_churn,
 		qsort(sorted, st->nout, sizeof(int64), ScrmCmpInt64);
 		for (i = 1; i < st->nout; i++)
 			if (sorted[i] == sorted[i - 1])
-				ScrmDuplicateCustomer(sorted[i]);
+				ScrmDuplicateCustomer(g->keys, sorted[i]);
 		ScrmFree(&g->budget, sorted, st->nout, sizeof(int64));
 	}
 	return g;
@@ -295,7 +296,7 @@ emit_influence(Graph *g, ReturnSetInfo *rsinfo, const double *coef,
 			}
 		}
 		civ = rho * mz - rho * vplus[u] * c[u] / (1.0 - c[u]);
-		values[0] = Int64GetDatum(g->ids[u]);
+		values[0] = GraphNodeDatum(g, u);
 		values[1] = ScrmFiniteDatum("influence_value", civ);
 		values[2] = ScrmFiniteDatum("retained_share", rho);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -331,7 +332,8 @@ positive_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 static Datum
 scrm_influence_value_run(FunctionCallInfo fcinfo, int off)
 {
-	const char *edges = off == 0 ? ScrmTextArg(fcinfo, 0, "edges") : NULL;
+	ScrmKeys   *keys = off == 0 ? ScrmKeyArg(fcinfo, 4, &off) : NULL;
+	const char *edges = off >= 0 ? ScrmTextArg(fcinfo, off, "edges") : NULL;
 	const char *values_query = ScrmTextArg(fcinfo, 1 + off, "customer_value");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	double		s0 = positive_arg(fcinfo, 2 + off, "autonomy");
@@ -358,7 +360,7 @@ scrm_influence_value_run(FunctionCallInfo fcinfo, int off)
 				 errmsg("hop_continuation must be between 0 and 1 (exclusive)"),
 				 errdetail("hop_continuation is %g.", beta)));
 	InitMaterializedSRF(fcinfo, 0);
-	g = load_social_graph(edges, values_query, false, &st);
+	g = load_social_graph(edges, keys, values_query, false, &st);
 	n = g->n;
 	S = incoming_strength(g);
 	q = ScrmAlloc(&g->budget, Max(n, 1), sizeof(double));
@@ -391,7 +393,7 @@ scrm_influence_value_run(FunctionCallInfo fcinfo, int off)
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		values[0] = Int64GetDatum(st.out_id[i]);
+		values[0] = ScrmKeyDatum(g->keys, st.out_id[i]);
 		values[1] = Float8GetDatum(0.0);
 		values[2] = Float8GetDatum(1.0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -426,7 +428,8 @@ scrm_refresh_influence_value(PG_FUNCTION_ARGS)
 static Datum
 scrm_churn_impact_run(FunctionCallInfo fcinfo, int off)
 {
-	const char *edges = off == 0 ? ScrmTextArg(fcinfo, 0, "edges") : NULL;
+	ScrmKeys   *keys = off == 0 ? ScrmKeyArg(fcinfo, 5, &off) : NULL;
+	const char *edges = off >= 0 ? ScrmTextArg(fcinfo, off, "edges") : NULL;
 	const char *values_query = ScrmTextArg(fcinfo, 1 + off, "customer_value");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	double		theta,
@@ -449,7 +452,7 @@ scrm_churn_impact_run(FunctionCallInfo fcinfo, int off)
 				 errdetail("contagion is %g.", theta)));
 	psi = h * -expm1(-(H / h) * M_LN2) / (H * M_LN2);
 	InitMaterializedSRF(fcinfo, 0);
-	g = load_social_graph(edges, values_query, true, &st);
+	g = load_social_graph(edges, keys, values_query, true, &st);
 	/* ln(1 - p_j) once per node, not once per arc into j */
 	log_keep = ScrmAlloc(&g->budget, Max(g->n, 1), sizeof(double));
 	for (u = 0; u < g->n; u++)
@@ -476,7 +479,7 @@ scrm_churn_impact_run(FunctionCallInfo fcinfo, int off)
 			pnew = -expm1(hr * log_keep[j]);
 			loss += (pnew - pj) * st.value[j];
 		}
-		values[0] = Int64GetDatum(g->ids[u]);
+		values[0] = GraphNodeDatum(g, u);
 		values[1] = Float8GetDatum(st.value[u]);
 		values[2] = ScrmFiniteDatum("contagion_loss", loss);
 		values[3] = ScrmFiniteDatum("loss_if_churned", st.value[u] + loss);
@@ -488,7 +491,7 @@ scrm_churn_impact_run(FunctionCallInfo fcinfo, int off)
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
-		values[0] = Int64GetDatum(st.out_id[i]);
+		values[0] = ScrmKeyDatum(g->keys, st.out_id[i]);
 		values[1] = Float8GetDatum(st.out_value[i]);
 		values[2] = Float8GetDatum(0.0);
 		values[3] = Float8GetDatum(st.out_value[i]);
@@ -635,8 +638,8 @@ scrm_refresh_graph(PG_FUNCTION_ARGS)
 {
 	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "relationships");
 	ScrmColumn	cols[5] = {
-		{"source", SCRM_COL_ID, true},
-		{"target", SCRM_COL_ID, true},
+		{"source", SCRM_COL_KEY, true},
+		{"target", SCRM_COL_KEY, true},
 		{"kind", SCRM_COL_TEXT, false},
 		{"strength", SCRM_COL_FLOAT, false},
 		{"last_interaction_at", SCRM_COL_TIMESTAMPTZ, false},
@@ -768,7 +771,7 @@ scrm_network_reach(PG_FUNCTION_ARGS)
 	int64		e;
 
 	InitMaterializedSRF(fcinfo, 0);
-	g = GraphLoad(edges, true, GRAPH_WEIGHTED | GRAPH_STRENGTH | GRAPH_BUILD_OUT);
+	g = GraphLoad(edges, NULL, true, GRAPH_WEIGHTED | GRAPH_STRENGTH | GRAPH_BUILD_OUT);
 	S = incoming_strength(g);
 	for (u = 0; u < g->n; u++)
 	{

@@ -58,6 +58,7 @@ typedef struct ReferralLoad
 	CustomerValue *val;
 	int64		nval;
 	int64		valcap;
+	ScrmKeys   *keys;
 } ReferralLoad;
 
 static void
@@ -74,14 +75,16 @@ load_referral(void *arg, Datum *values, bool *isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("reward_cost must be a finite number, zero or more"),
-				 errdetail("The referral %lld -> %lld has reward_cost %g.",
-						   (long long) r.referrer, (long long) r.referred, r.reward)));
+				 errdetail("The referral %s -> %s has reward_cost %g.",
+						   ScrmKeysOut(st->keys, r.referrer),
+						   ScrmKeysOut(st->keys, r.referred), r.reward)));
 	if (!isnull[3] && !(r.kappa >= 0.0 && r.kappa <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("incrementality must be between 0 and 1"),
-				 errdetail("The referral %lld -> %lld has incrementality %g.",
-						   (long long) r.referrer, (long long) r.referred, r.kappa)));
+				 errdetail("The referral %s -> %s has incrementality %g.",
+						   ScrmKeysOut(st->keys, r.referrer),
+						   ScrmKeysOut(st->keys, r.referred), r.kappa)));
 	if (r.referrer == r.referred)
 		return;					/* self-referrals are dropped */
 	st->ref = ScrmGrow(st->budget, st->ref, &st->refcap, st->nref, sizeof(Referral), 0.0);
@@ -95,18 +98,18 @@ load_customer_value(void *arg, Datum *values, bool *isnull)
 	CustomerValue v;
 
 	v.id = ScrmRowId(values, isnull, st->cols, 0, "customer_value");
-	v.value = ScrmCustomerValue(v.id, values[1], isnull[1]);
+	v.value = ScrmCustomerValue(st->keys, v.id, values[1], isnull[1]);
 	st->val = ScrmGrow(st->budget, st->val, &st->valcap, st->nval, sizeof(CustomerValue), 0.0);
 	st->val[st->nval++] = v;
 }
 
 static void
-conflicting_kappa(int64 referred, double a, double b)
+conflicting_kappa(const ScrmKeys *keys, int64 referred, double a, double b)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("conflicting incrementality for referred customer %lld",
-					(long long) referred),
+			 errmsg("conflicting incrementality for referred customer %s",
+					ScrmKeysOut(keys, referred)),
 			 errdetail("Rows give %g and %g.", a, b),
 			 errhint("Incrementality belongs to the referred customer: give it once, or the same on every row.")));
 }
@@ -160,17 +163,19 @@ value_of(const CustomerValue *val, int64 n, int64 id)
 Datum
 scrm_referral_value(PG_FUNCTION_ARGS)
 {
-	const char *referrals = ScrmTextArg(fcinfo, 0, "referrals");
-	const char *values_query = ScrmTextArg(fcinfo, 1, "customer_value");
+	int			off = 0;
+	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 4, &off);
+	const char *referrals = ScrmTextArg(fcinfo, off, "referrals");
+	const char *values_query = ScrmTextArg(fcinfo, 1 + off, "customer_value");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ScrmColumn	refcols[4] = {
-		{"referrer", SCRM_COL_ID, true},
-		{"referred", SCRM_COL_ID, true},
+		{"referrer", SCRM_COL_KEY, true},
+		{"referred", SCRM_COL_KEY, true},
 		{"reward_cost", SCRM_COL_FLOAT, false},
 		{"incrementality", SCRM_COL_FLOAT, false},
 	};
 	ScrmColumn	valcols[2] = {
-		{"node", SCRM_COL_ID, true},
+		{"node", SCRM_COL_KEY, true},
 		{"value", SCRM_COL_FLOAT, true},
 	};
 	ScrmBudget	budget;
@@ -187,10 +192,10 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 				j,
 				start;
 
-	ScrmArgNotNull(fcinfo, 2, "incrementality");
-	ScrmArgNotNull(fcinfo, 3, "acquisition_saving");
-	kappa0 = PG_GETARG_FLOAT8(2);
-	saving = PG_GETARG_FLOAT8(3);
+	ScrmArgNotNull(fcinfo, 2 + off, "incrementality");
+	ScrmArgNotNull(fcinfo, 3 + off, "acquisition_saving");
+	kappa0 = PG_GETARG_FLOAT8(2 + off);
+	saving = PG_GETARG_FLOAT8(3 + off);
 	ScrmCheckProbability("incrementality", kappa0);
 	ScrmCheckFinite("acquisition_saving", saving);
 	InitMaterializedSRF(fcinfo, 0);
@@ -198,6 +203,9 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	ScrmBudgetInit(&budget, "referral");
 	memset(&st, 0, sizeof(st));
 	st.budget = &budget;
+	st.keys = keys;
+	ScrmColumnsSetKeys(refcols, 4, keys);
+	ScrmColumnsSetKeys(valcols, 2, keys);
 	st.cols = refcols;
 	ScrmReadQuery(referrals, "referrals", refcols, 4, load_referral, &st, NULL);
 	st.cols = valcols;
@@ -212,7 +220,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	CHECK_FOR_INTERRUPTS();
 	for (i = 1; i < st.nval; i++)
 		if (st.val[i].id == st.val[i - 1].id)
-			ScrmDuplicateCustomer(st.val[i].id);
+			ScrmDuplicateCustomer(keys, st.val[i].id);
 
 	/* merge duplicate referrals: one referral, rewards added */
 	ref = st.ref;
@@ -229,7 +237,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 			if (isnan(ref[nref - 1].kappa))
 				ref[nref - 1].kappa = ref[i].kappa;
 			else if (!isnan(ref[i].kappa) && ref[i].kappa != ref[nref - 1].kappa)
-				conflicting_kappa(ref[i].referred, ref[nref - 1].kappa, ref[i].kappa);
+				conflicting_kappa(st.keys, ref[i].referred, ref[nref - 1].kappa, ref[i].kappa);
 			continue;
 		}
 		ref[nref++] = ref[i];
@@ -263,7 +271,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 			if (isnan(kappa))
 				kappa = ref[j].kappa;
 			else if (!isnan(ref[j].kappa) && ref[j].kappa != kappa)
-				conflicting_kappa(ref[j].referred, kappa, ref[j].kappa);
+				conflicting_kappa(st.keys, ref[j].referred, kappa, ref[j].kappa);
 		}
 		if (isnan(kappa))
 			kappa = kappa0;
@@ -284,7 +292,7 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		values[0] = Int64GetDatum(ids[i]);
+		values[0] = ScrmKeyDatum(keys, ids[i]);
 		values[1] = ScrmFiniteDatum("referral_value", crv[i]);
 		values[2] = Int32GetDatum(count[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

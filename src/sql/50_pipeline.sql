@@ -45,7 +45,9 @@ CREATE TABLE scrm.config (
     settings jsonb NOT NULL DEFAULT '{}',
     columns jsonb NOT NULL DEFAULT '{}',
     configured_at timestamptz NOT NULL DEFAULT now(),
-    configured_by regrole NOT NULL
+    configured_by regrole NOT NULL,
+    key_type regtype NOT NULL,
+    time_zone text NOT NULL
 );
 
 COMMENT ON TABLE scrm.config IS
@@ -62,6 +64,11 @@ COMMENT ON COLUMN scrm.config.surveys IS 'SQL returning customer, score, answere
 COMMENT ON COLUMN scrm.config.settings IS 'settings given to scrm.configure (SOCIAL.md section 9)';
 COMMENT ON COLUMN scrm.config.columns IS 'columns found in each query at configure time';
 COMMENT ON COLUMN scrm.config.configured_at IS 'when scrm.configure ran';
+COMMENT ON COLUMN scrm.config.key_type IS
+  'the type of the customer keys (the customers query''s customer column); every input keys customers the same way';
+COMMENT ON COLUMN scrm.config.time_zone IS
+  'the TimeZone of scrm.configure: refresh reads the queries and counts purchase days in it, so a timestamp '
+  'without time zone means the same instant whoever refreshes';
 COMMENT ON COLUMN scrm.config.configured_by IS
   'the role that configured: scrm.refresh runs every query as this role, whoever refreshes; a row may name '
   'only a role its writer is a member of';
@@ -70,7 +77,7 @@ SELECT pg_catalog.pg_extension_config_dump('scrm.config', '');
 
 -- results of the last refresh
 CREATE TABLE scrm.customer_score (
-    customer bigint PRIMARY KEY,
+    customer bigint,
     social_consent boolean NOT NULL,
     monetary_value float8 NOT NULL,
     p_alive float8,
@@ -90,8 +97,12 @@ CREATE TABLE scrm.customer_score (
     community bigint,
     churn_value_at_risk float8,
     loss_if_churned float8,
-    computed_at timestamptz NOT NULL
+    computed_at timestamptz NOT NULL,
+    customer_key text PRIMARY KEY
 );
+
+-- lookups by an integer key (NULL, so not indexed, for other key types)
+CREATE UNIQUE INDEX customer_score_customer ON scrm.customer_score (customer);
 
 COMMENT ON TABLE scrm.customer_score IS 'Internal: per-customer results of the last scrm.refresh; read scrm.customer_value.';
 
@@ -124,12 +135,14 @@ CREATE TABLE scrm.refresh_log (
     spend_model scrm.gammagamma,
     row_counts jsonb NOT NULL,
     step_ms jsonb NOT NULL,
-    configured_by regrole
+    configured_by regrole,
+    data_check jsonb
 );
 
 COMMENT ON TABLE scrm.refresh_log IS
   'One row per scrm.refresh: when it ran, as_of, the settings in force (defaults included), the model '
-  'fits, row counts of each input, the time of each step in milliseconds and the role the input queries ran as.';
+  'fits, row counts of each input, the time of each step in milliseconds, the role the input queries ran as '
+  'and the data check (see scrm.check): per input the rows read, used and skipped by reason.';
 
 SELECT pg_catalog.pg_extension_config_dump('scrm.customer_score', '');
 SELECT pg_catalog.pg_extension_config_dump('scrm.community_score', '');
@@ -141,13 +154,16 @@ CREATE VIEW scrm.customer_value AS
 SELECT customer, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
        advocacy_points, advocate_score, advocate_label, nps_class, social_adjustment, total_value,
        tier, monetary_tier, needs_review, social_consent, pagerank, community,
-       churn_value_at_risk, loss_if_churned, computed_at
+       churn_value_at_risk, loss_if_churned, computed_at, customer_key
 FROM scrm.customer_score;
 
 COMMENT ON VIEW scrm.customer_value IS
   'One row per customer from the last scrm.refresh: monetary value (CLV), social value part by part, '
   'total value and service tier. Social columns are NULL for customers without social consent.';
-COMMENT ON COLUMN scrm.customer_value.customer IS 'customer id, as in the customers query';
+COMMENT ON COLUMN scrm.customer_value.customer IS 'customer id, as in the customers query, when the keys are integers (NULL otherwise)';
+COMMENT ON COLUMN scrm.customer_value.customer_key IS
+  'the customer key as text, as in the customers query (uuid in canonical form, char(n) without padding): '
+  'join with e.g. ON c.id = v.customer_key::uuid';
 COMMENT ON COLUMN scrm.customer_value.monetary_value IS 'customer lifetime value: BG/NBD x Gamma-Gamma, discounted (0 without purchases)';
 COMMENT ON COLUMN scrm.customer_value.p_alive IS 'probability the customer is still active (BG/NBD); NULL without purchases';
 COMMENT ON COLUMN scrm.customer_value.expected_purchases IS 'purchases expected over the CLV horizon (BG/NBD)';
@@ -190,13 +206,15 @@ COMMENT ON COLUMN scrm.community_clout.internal_edge_share IS 'share of the memb
 COMMENT ON COLUMN scrm.community_clout.computed_at IS 'start of the refresh that computed the row';
 
 CREATE VIEW scrm.top_advocates AS
-SELECT customer, advocate_score, advocacy_points, referral_value, influence_value, total_value, tier, community
+SELECT customer, advocate_score, advocacy_points, referral_value, influence_value, total_value, tier, community,
+       customer_key
 FROM scrm.customer_score
 WHERE advocate_label = 'advocate'
-ORDER BY advocate_score DESC, advocacy_points DESC, customer;
+ORDER BY advocate_score DESC, advocacy_points DESC, customer, customer_key;
 
 COMMENT ON VIEW scrm.top_advocates IS 'Customers labelled advocate by the last scrm.refresh, best first.';
-COMMENT ON COLUMN scrm.top_advocates.customer IS 'customer id';
+COMMENT ON COLUMN scrm.top_advocates.customer IS 'customer id when the keys are integers (NULL otherwise)';
+COMMENT ON COLUMN scrm.top_advocates.customer_key IS 'the customer key as text';
 COMMENT ON COLUMN scrm.top_advocates.advocate_score IS 'advocate score 0..100';
 COMMENT ON COLUMN scrm.top_advocates.advocacy_points IS 'net advocacy evidence with network reach';
 COMMENT ON COLUMN scrm.top_advocates.referral_value IS 'referral value';

@@ -115,6 +115,64 @@ COMMENT ON FUNCTION scrm._refresh_input(text) IS
   'timestamptz or boolean (absent optional columns NULL); no rows when the input is not configured. Needs '
   'INSERT on scrm.customer_score (the right to refresh).';
 
+CREATE OR REPLACE FUNCTION scrm._refresh_customers(as_of timestamptz)
+RETURNS TABLE (customer bigint, customer_key text, social_consent boolean)
+AS 'MODULE_PATHNAME', 'scrm_refresh_customers'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 10000;
+
+COMMENT ON FUNCTION scrm._refresh_customers(timestamptz) IS
+  'Internal: starts the run of a refresh as of as_of and reads the configured customers query (as the role that '
+  'configured it): each customer''s number (the key itself for integer keys, else its rank in key order, which '
+  'the other inputs of the run encode their keys with), the key as text and social_consent (NULL when absent). '
+  'A NULL key (22004) or a key twice (22023) is an error. Needs INSERT on scrm.customer_score.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_check()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'scrm_refresh_check'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION scrm._refresh_check() IS
+  'Internal: the data check of the run of this transaction (NULL without one): per input read, key type, rows '
+  'read, used and skipped, skipped rows by reason and the time range of the rows used.';
+
+CREATE OR REPLACE FUNCTION scrm._check(as_of timestamptz)
+RETURNS TABLE (input text, key_type regtype, rows_read bigint, rows_used bigint, rows_skipped bigint,
+               skipped jsonb, time_from timestamptz, time_to timestamptz)
+AS 'MODULE_PATHNAME', 'scrm_check'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 6;
+
+COMMENT ON FUNCTION scrm._check(timestamptz) IS 'Internal: scrm.check as of as_of.';
+
+CREATE OR REPLACE FUNCTION scrm.check(as_of timestamptz DEFAULT NULL)
+RETURNS TABLE (input text, key_type regtype, rows_read bigint, rows_used bigint, rows_skipped bigint,
+               skipped jsonb, time_from timestamptz, time_to timestamptz)
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cfg scrm.config;
+  caller_time_zone text := current_setting('TimeZone');
+BEGIN
+  SELECT * INTO cfg FROM scrm.config;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'social_crm is not configured'
+      USING ERRCODE = '55000', HINT = 'Call scrm.configure(customers, purchases, ...) first.';
+  END IF;
+  -- the days and as_of of the refresh: in the time zone configured
+  PERFORM set_config('TimeZone', cfg.time_zone, true);
+  RETURN QUERY SELECT * FROM scrm._check(coalesce($1, (scrm._settings(cfg.settings)->>'as_of')::timestamptz, now()));
+  PERFORM set_config('TimeZone', caller_time_zone, true);
+END
+$$;
+
+COMMENT ON FUNCTION scrm.check(timestamptz) IS
+  'The data check, to run before the first scrm.refresh: reads every configured input as refresh would (as the '
+  'role that configured it, through the same rules for messy rows) and returns per input its key type, the '
+  'rows read, used and skipped, skipped rows by reason (skipped: null_key, unknown_customer, self_tie, '
+  'null_time, infinite_time, after_as_of, null_amount, non_finite_amount, null_score) and the time range of '
+  'the rows used. as_of NULL: the as_of setting, else now. Computes nothing and writes nothing; every refresh '
+  'records the same check in scrm.refresh_log.data_check. Needs INSERT on scrm.customer_score.';
+
 CREATE OR REPLACE FUNCTION scrm._refresh_rfm(purchases text, as_of timestamptz, period interval)
 RETURNS TABLE (customer bigint, rfm scrm.rfm_summary)
 AS 'MODULE_PATHNAME', 'scrm_refresh_rfm'
@@ -262,7 +320,7 @@ FOR EACH ROW EXECUTE FUNCTION scrm._config_guard();
 -- configure is C (src/pipeline.c): it parses the queries with the caller's
 -- search_path, as written, and stores them through _configure, which runs
 -- under the pinned one
-CREATE OR REPLACE FUNCTION scrm._configure(stored text[], columns jsonb, settings jsonb)
+CREATE OR REPLACE FUNCTION scrm._configure(stored text[], columns jsonb, settings jsonb, key_type regtype)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -279,16 +337,19 @@ BEGIN
   END IF;
   DELETE FROM scrm.config;
   INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns,
-                           configured_by)
+                           configured_by, key_type, time_zone)
   VALUES (stored[1], stored[2], stored[3], stored[4], stored[5], stored[6], _configure.settings, _configure.columns,
-          (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole);
-  RETURN jsonb_build_object('inputs', _configure.columns, 'settings', s);
+          (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole, _configure.key_type,
+          current_setting('TimeZone'));
+  RETURN jsonb_build_object('inputs', _configure.columns, 'settings', s, 'key_type', _configure.key_type::text,
+                            'time_zone', current_setting('TimeZone'));
 END
 $$;
 
-COMMENT ON FUNCTION scrm._configure(text[], jsonb, jsonb) IS
+COMMENT ON FUNCTION scrm._configure(text[], jsonb, jsonb, regtype) IS
   'Internal: stores the configuration scrm.configure checked: the canonical queries (customers, purchases, '
-  'relationships, interactions, referrals, surveys), the columns each has and the settings, run as the caller.';
+  'relationships, interactions, referrals, surveys), the columns each has, the settings and the key type, run '
+  'as the caller, with the caller''s TimeZone.';
 
 CREATE OR REPLACE FUNCTION scrm.configure(
     customers text,
@@ -345,6 +406,7 @@ DECLARE
   cfg scrm.config;
   s jsonb;
   caller_work_mem text := current_setting('work_mem');
+  caller_time_zone text := current_setting('TimeZone');
 BEGIN
   -- each step reads the inputs as committed when it starts (READ COMMITTED);
   -- a snapshot taken before the wait for another refresh could not replace
@@ -374,10 +436,15 @@ BEGIN
   IF pg_size_bytes(caller_work_mem) < 256 * 1024 * 1024 THEN
     PERFORM set_config('work_mem', '256MB', true);
   END IF;
+  -- purchase days, as_of and timestamps without time zone: in the time zone
+  -- of configure, whoever refreshes (restored at the end)
+  PERFORM set_config('TimeZone', cfg.time_zone, true);
   RETURN jsonb_build_object(
     'started', clock_timestamp(), 'settings', s, 'columns', cfg.columns,
     'as_of', coalesce((s->>'as_of')::timestamptz, now()), 'configured_by', cfg.configured_by::text,
-    'caller_work_mem', caller_work_mem, 'row_counts', '{}'::jsonb, 'step_ms', '{}'::jsonb);
+    'key_type', cfg.key_type::text, 'integer_keys', cfg.key_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype),
+    'caller_work_mem', caller_work_mem, 'caller_time_zone', caller_time_zone,
+    'row_counts', '{}'::jsonb, 'step_ms', '{}'::jsonb);
 END
 $$;
 
@@ -394,7 +461,7 @@ AS $$ SELECT jsonb_set(r, '{row_counts}', (r->'row_counts') || counts) $$;
 
 COMMENT ON FUNCTION scrm._step_count(jsonb, jsonb) IS 'Internal: adds row counts to the state of scrm.refresh.';
 
--- Customers and consent (SOCIAL.md section 8)
+-- Customers and consent (SOCIAL.md section 8); the run's key numbering
 CREATE OR REPLACE FUNCTION scrm._step_customers(r jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -403,25 +470,14 @@ AS $$
 DECLARE
   has_consent boolean := (r->'columns'->'customers') ? 'social_consent';
   opt_in boolean := r->'settings'->>'consent_mode' = 'opt_in';
-  dup bigint;
 BEGIN
+  -- a null or repeated key is an error in scrm._refresh_customers
   CREATE TEMP TABLE _scrm_refresh_customer ON COMMIT DROP AS
-  SELECT q.customer,
-         bool_and(CASE WHEN NOT has_consent THEN true
-                       WHEN opt_in THEN coalesce(q.social_consent, false)
-                       ELSE coalesce(q.social_consent, true) END) AS consent,
-         count(*) AS rows
-  FROM scrm._refresh_input('customers'::text) AS q(customer bigint, social_consent boolean)
-  GROUP BY 1;
-  IF EXISTS (SELECT 1 FROM pg_temp._scrm_refresh_customer WHERE customer IS NULL) THEN
-    RAISE EXCEPTION 'customers query returned a null customer'
-      USING ERRCODE = '22004', HINT = 'Filter the nulls out, e.g. WHERE customer IS NOT NULL.';
-  END IF;
-  SELECT customer INTO dup FROM pg_temp._scrm_refresh_customer WHERE rows > 1 ORDER BY customer LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'customer % appears more than once in the customers query', dup
-      USING ERRCODE = '22023', HINT = 'Give each customer exactly one row.';
-  END IF;
+  SELECT q.customer, q.customer_key,
+         CASE WHEN NOT has_consent THEN true
+              WHEN opt_in THEN coalesce(q.social_consent, false)
+              ELSE coalesce(q.social_consent, true) END AS consent
+  FROM scrm._refresh_customers((r->>'as_of')::timestamptz) AS q;
   ANALYZE pg_temp._scrm_refresh_customer;
   RETURN scrm._step_count(r, (SELECT jsonb_build_object('customers', count(*), 'consenting', count(*) FILTER (WHERE consent))
                               FROM pg_temp._scrm_refresh_customer));
@@ -743,7 +799,7 @@ DECLARE
 BEGIN
   DELETE FROM scrm.customer_score;
   INSERT INTO scrm.customer_score
-  SELECT t.customer, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
+  SELECT CASE WHEN (r->>'integer_keys')::boolean THEN t.customer END, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
          t.referral_value, t.influence_value, t.advocacy_points, t.advocate_score, t.advocate_label, t.nps_class,
          CASE WHEN t.consent THEN t.total_value - t.monetary_value END,
          t.total_value,
@@ -753,11 +809,12 @@ BEGIN
          policy = 'symmetric' AND array_position(tiers, t.tt) < array_position(tiers, t.tm),
          CASE WHEN t.consent THEN t.pagerank END, CASE WHEN t.consent THEN t.community END,
          CASE WHEN t.consent THEN t.value_at_risk END, CASE WHEN t.consent THEN t.loss_if_churned END,
-         started
-  FROM (SELECT x.*, ch.value_at_risk, ch.loss_if_churned,
+         started, t.customer_key
+  FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned,
                scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
                scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
-        FROM pg_temp._scrm_refresh_total x LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t;
+        FROM pg_temp._scrm_refresh_total x JOIN pg_temp._scrm_refresh_customer c USING (customer)
+        LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t;
   -- community clout (SOCIAL.md section 7)
   DELETE FROM scrm.community_score;
   INSERT INTO scrm.community_score
@@ -791,12 +848,24 @@ AS $$
 DECLARE
   started timestamptz := (r->>'started')::timestamptz;
   n bigint := (SELECT count(*) FROM pg_temp._scrm_refresh_total);
+  data_check jsonb := scrm._refresh_check();
+  skipped text;
 BEGIN
+  -- rows the inputs held but the refresh did not use, by reason
+  SELECT string_agg(pg_catalog.format('%s %s (%s)', (c.value->>'rows_skipped'), c.key,
+                                      (SELECT string_agg(k.key || ' ' || k.value, ', ' ORDER BY k.key)
+                                       FROM jsonb_each_text(c.value->'skipped') k)), '; ' ORDER BY c.key)
+    INTO skipped
+  FROM jsonb_each(data_check) c WHERE (c.value->>'rows_skipped')::bigint > 0;
+  IF skipped IS NOT NULL THEN
+    RAISE NOTICE 'scrm.refresh: skipped rows: %', skipped
+      USING HINT = 'SELECT * FROM scrm.check() shows the same counts; see the README, Messy data, for the rules.';
+  END IF;
   INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
-                                row_counts, step_ms, configured_by)
+                                row_counts, step_ms, configured_by, data_check)
   VALUES (started, clock_timestamp(), (r->>'as_of')::timestamptz, n, r->'settings',
           (r->>'purchase_model')::scrm.bgnbd, (r->>'spend_model')::scrm.gammagamma,
-          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole);
+          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check);
   -- drop the work tables now, so a second refresh in this transaction can
   -- create them again (a failed refresh takes them with its rollback)
   DROP TABLE pg_temp._scrm_refresh_customer, pg_temp._scrm_refresh_rfm, pg_temp._scrm_refresh_pagerank,
@@ -804,7 +873,9 @@ BEGIN
              pg_temp._scrm_refresh_value, pg_temp._scrm_refresh_referral, pg_temp._scrm_refresh_influence,
              pg_temp._scrm_refresh_total, pg_temp._scrm_refresh_churn;
   PERFORM set_config('work_mem', r->>'caller_work_mem', true);
+  PERFORM set_config('TimeZone', r->>'caller_time_zone', true);
   RETURN jsonb_build_object('customers', n, 'as_of', r->'as_of', 'row_counts', r->'row_counts', 'step_ms', r->'step_ms',
+                            'data_check', data_check,
                             'total_ms', round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1));
 END
 $$;

@@ -22,6 +22,30 @@ BEGIN
   RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
 END $$;
 
+-- medians (ms) of a and b run interleaved, a b a b ..., reps times each;
+-- setup_a / setup_b run untimed before each run of a / b
+CREATE OR REPLACE FUNCTION bench.time_ab(a text, b text, reps integer DEFAULT 5,
+                                         setup_a text DEFAULT NULL, setup_b text DEFAULT NULL)
+RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE
+  t timestamptz;
+  ta float8[] := '{}';
+  tb float8[] := '{}';
+BEGIN
+  FOR i IN 1..reps LOOP
+    IF setup_a IS NOT NULL THEN EXECUTE setup_a; END IF;
+    t := clock_timestamp();
+    EXECUTE a;
+    ta := ta || extract(epoch FROM clock_timestamp() - t) * 1000;
+    IF setup_b IS NOT NULL THEN EXECUTE setup_b; END IF;
+    t := clock_timestamp();
+    EXECUTE b;
+    tb := tb || extract(epoch FROM clock_timestamp() - t) * 1000;
+  END LOOP;
+  RETURN ARRAY[(SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ta) x),
+               (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(tb) x)];
+END $$;
+
 CREATE TABLE IF NOT EXISTS bench.result (
   case_name text, size text, ours_ms float8, baseline_ms float8, baseline text, target text);
 TRUNCATE bench.result;
@@ -49,6 +73,25 @@ SELECT 'pagerank', m || ' edges',
        bench.time_ms(format('SELECT sum(source) + sum(target) + sum(weight) FROM bench.%I', t)),
        'serial scan sum(source)+sum(target)+sum(weight)', target
 FROM (VALUES ('g1m', 1000000, NULL), ('g3m', 3000000, '<= 2.5')) v(t, m, target);
+
+-- the same 3M-edge graph keyed by uuid and by text (each id spelled
+-- another way): PageRank against the bigint keys, interleaved
+DROP TABLE IF EXISTS bench.g3m_uuid, bench.g3m_text;
+CREATE TABLE bench.g3m_uuid AS
+  SELECT uuid_in(md5('n' || source)::cstring) AS source, uuid_in(md5('n' || target)::cstring) AS target, weight
+  FROM bench.g3m;
+CREATE TABLE bench.g3m_text AS
+  SELECT 'cust-' || source AS source, 'cust-' || target AS target, weight FROM bench.g3m;
+VACUUM ANALYZE bench.g3m_uuid;
+VACUUM ANALYZE bench.g3m_text;
+SELECT count(*) AS warm FROM bench.g3m_uuid WHERE weight < 0 \gset
+SELECT count(*) AS warm FROM bench.g3m_text WHERE weight < 0 \gset
+INSERT INTO bench.result
+SELECT 'pagerank ' || k || ' keys', '3000000 edges', r[2], r[1], 'the same graph with bigint keys, interleaved', '<= 1.5'
+FROM (VALUES ('uuid', 'g3m_uuid'), ('text', 'g3m_text')) v(k, t),
+     LATERAL (SELECT bench.time_ab(
+       $q$SELECT count(*) FROM scrm.pagerank('SELECT source, target, weight FROM bench.g3m')$q$,
+       format($q$SELECT count(*) FROM scrm.pagerank(NULL::%s[], 'SELECT source, target, weight FROM bench.%I')$q$, k, t)) AS r) x;
 
 -- influence value and churn impact on the 3M-edge graph (weights in [0, 1)
 -- are the strengths), customer values and churn probabilities for all nodes
@@ -188,14 +231,18 @@ CREATE TABLE bcrm.surveys AS
          timestamptz '2023-01-01' + random() * interval '364 days' AS answered_at
   FROM generate_series(1, 50000);
 VACUUM ANALYZE bcrm.customers, bcrm.purchases, bcrm.relationships, bcrm.interactions, bcrm.referrals, bcrm.surveys;
+-- configure the bench CRM of schema crm (bcrm, or bcrmu keyed by uuid)
+CREATE OR REPLACE FUNCTION bench.configure_crm(crm text) RETURNS jsonb LANGUAGE sql AS $f$
 SELECT scrm.configure(
-  customers => 'SELECT customer, social_consent FROM bcrm.customers',
-  purchases => 'SELECT customer, purchased_at, amount FROM bcrm.purchases',
-  relationships => 'SELECT source, target, kind, strength, last_interaction_at FROM bcrm.relationships',
-  interactions => 'SELECT customer, kind, occurred_at, counterparty, audience, resolved FROM bcrm.interactions',
-  referrals => 'SELECT referrer, referred, reward_cost FROM bcrm.referrals',
-  surveys => 'SELECT customer, score, answered_at FROM bcrm.surveys',
-  settings => '{"as_of": "2024-01-01"}') IS NOT NULL AS configured \gset
+  customers => format('SELECT customer, social_consent FROM %I.customers', crm),
+  purchases => format('SELECT customer, purchased_at, amount FROM %I.purchases', crm),
+  relationships => format('SELECT source, target, kind, strength, last_interaction_at FROM %I.relationships', crm),
+  interactions => format('SELECT customer, kind, occurred_at, counterparty, audience, resolved FROM %I.interactions', crm),
+  referrals => format('SELECT referrer, referred, reward_cost FROM %I.referrals', crm),
+  surveys => format('SELECT customer, score, answered_at FROM %I.surveys', crm),
+  settings => '{"as_of": "2024-01-01"}')
+$f$;
+SELECT bench.configure_crm('bcrm') IS NOT NULL AS configured \gset
 CREATE TEMP VIEW bcrm_scan AS
   SELECT (SELECT count(*) + sum(customer) FROM bcrm.customers WHERE social_consent IS NOT NULL)
        + (SELECT sum(customer) + sum(amount) + sum(date_part('epoch', purchased_at)) FROM bcrm.purchases)
@@ -210,6 +257,29 @@ SELECT 'refresh', '200000 customers, 4M purchases, 2M relationships, 500k intera
        bench.time_ms($q$INSERT INTO bcrm_steps SELECT scrm.refresh()->'step_ms'$q$, 1),
        bench.time_ms('SELECT total FROM bcrm_scan', 3),
        'one serial scan of all inputs', '<= 15';
+-- the same CRM keyed by uuid: refresh against the bigint CRM, interleaved
+-- (each configured before its run, untimed)
+DROP SCHEMA IF EXISTS bcrmu CASCADE;
+CREATE SCHEMA bcrmu;
+CREATE FUNCTION bcrmu.k(bigint) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$ SELECT uuid_in(md5('c' || $1)::cstring) $$;
+CREATE TABLE bcrmu.customers AS SELECT bcrmu.k(customer) AS customer, social_consent FROM bcrm.customers;
+CREATE TABLE bcrmu.purchases AS SELECT bcrmu.k(customer) AS customer, purchased_at, amount FROM bcrm.purchases;
+CREATE TABLE bcrmu.relationships AS
+  SELECT bcrmu.k(source) AS source, bcrmu.k(target) AS target, kind, strength, last_interaction_at FROM bcrm.relationships;
+CREATE TABLE bcrmu.interactions AS
+  SELECT bcrmu.k(customer) AS customer, kind, occurred_at, bcrmu.k(counterparty) AS counterparty, audience, resolved
+  FROM bcrm.interactions;
+CREATE TABLE bcrmu.referrals AS SELECT bcrmu.k(referrer) AS referrer, bcrmu.k(referred) AS referred, reward_cost FROM bcrm.referrals;
+CREATE TABLE bcrmu.surveys AS SELECT bcrmu.k(customer) AS customer, score, answered_at FROM bcrm.surveys;
+VACUUM ANALYZE bcrmu.customers, bcrmu.purchases, bcrmu.relationships, bcrmu.interactions, bcrmu.referrals, bcrmu.surveys;
+INSERT INTO bench.result
+SELECT 'refresh uuid keys', '200000 customers (the CRM above keyed by uuid)', r[2], r[1],
+       'the same CRM with bigint keys, interleaved', '<= 1.3'
+FROM (SELECT bench.time_ab('SELECT scrm.refresh()', 'SELECT scrm.refresh()', 3,
+                           $$SELECT bench.configure_crm('bcrm')$$, $$SELECT bench.configure_crm('bcrmu')$$) AS r) x;
+-- leave the bigint CRM configured (test/bench/load.sh reads it)
+SELECT bench.configure_crm('bcrm') IS NOT NULL AS configured \gset
+SELECT scrm.refresh() IS NOT NULL AS refreshed \gset
 \echo 'refresh: milliseconds per step'
 SELECT key AS step, value AS ms FROM bcrm_steps, jsonb_each(step_ms) ORDER BY value::text::float8 DESC;
 

@@ -1,0 +1,665 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.c
+ *	  Customer and node keys of any type, dictionary-encoded once.
+ *
+ * A CRM keys its customers by bigint, uuid, text, char(36), varchar(18) or
+ * any type with default hash and btree operator classes.  The algorithms
+ * work on int64 ids; this file turns every key into one as the reader
+ * converts a row, and back into the key when a result row goes out:
+ *
+ * - Integer keys (smallint, integer, bigint) are their own ids: no table,
+ *   the bigint path as it always was.
+ * - Any other key gets a code from a dictionary: an open-addressing hash
+ *   table over the distinct keys, each copied once into an arena.  uuid
+ *   and text in a deterministic collation hash and compare their bytes (as
+ *   texteq does); other types use their default operator classes.
+ *
+ * ScrmKeysFreeze sorts the keys and renumbers them 0..n-1 in key order, so
+ * that "smallest id" means smallest key and an algorithm that visits nodes
+ * in id order sees the same order whatever order the rows came in.  Keys
+ * sort by bytes (uuid order; for text the order of COLLATE "C"), other
+ * types by their btree comparison.  After freezing, a new key still gets a
+ * code (n, n + 1, ...) but ScrmKeysKnown tells it was not among the keys
+ * frozen: a node outside the graph, a customer the customers query does
+ * not list.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/pg_locale.h"
+#include "utils/typcache.h"
+#include "utils/uuid.h"
+
+#include "input.h"
+#include "social_crm.h"
+
+#define ARENA_BLOCK (64 * 1024)
+
+/* How a key is hashed and compared */
+typedef enum KeyKind
+{
+	KEYS_INT,					/* the key is its own id */
+	KEYS_UUID,					/* 16 bytes */
+	KEYS_TEXT,					/* varlena bytes, deterministic collation */
+	KEYS_GENERIC				/* the type's hash and equality functions */
+} KeyKind;
+
+/*
+ * A slot of the hash table.  For uuid and text keys it holds the key's
+ * first 16 bytes and length, so that a lookup touches one slot and reads
+ * the key itself only when it is longer (one cache miss, not three).
+ */
+typedef struct KeySlot
+{
+	uint32		hash;
+	uint32		tag;			/* code + 1 (0: empty), the length class above */
+	uint64		w[2];			/* the key's first 16 bytes, zero-padded */
+} KeySlot;
+
+/* tag: code + 1 in 27 bits, the key's length (17: longer) in 5 */
+#define TAG_CODE_BITS	27
+#define TAG_CODE_MASK	((((uint32) 1) << TAG_CODE_BITS) - 1)
+#define MAX_KEYS		((int64) TAG_CODE_MASK - 1)
+#define SLOT_CODE(s)	((int32) ((s)->tag & TAG_CODE_MASK))	/* code + 1 */
+#define LEN_CLASS(len)	((uint32) Min((len), 17))
+#define MAKE_TAG(code1, len) ((uint32) (code1) | (LEN_CLASS(len) << TAG_CODE_BITS))
+
+struct ScrmKeys
+{
+	Oid			typid;			/* base type of the keys */
+	Oid			collation;
+	KeyKind		kind;
+	int16		typlen;
+	bool		typbyval;
+	FmgrInfo   *hash_fn;		/* KEYS_GENERIC */
+	FmgrInfo   *eq_fn;
+	FmgrInfo   *cmp_fn;
+	MemoryContext parent;		/* where the dictionary was created */
+	ScrmBudget	budget;
+	int64		n;				/* distinct keys */
+	int64		cap;
+	Datum	   *keys;			/* code -> key */
+	struct KeySlot *slots;		/* open addressing, linear probing */
+	uint64		mask;
+	int64		frozen;			/* keys known when frozen; -1 before */
+	char	   *arena;			/* current block for key copies */
+	Size		arena_left;
+};
+
+/* The family of a key type: int, uuid, text or the type itself */
+static Oid
+key_family(Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return INT8OID;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			return TEXTOID;
+		default:
+			return typid;
+	}
+}
+
+/* Can a column of type typid hold keys of k? */
+bool
+ScrmKeysAccept(const ScrmKeys *k, Oid typid)
+{
+	return key_family(getBaseType(typid)) == key_family(k->typid);
+}
+
+/* Are keys of types a and b the same family (integers mix, text types mix)? */
+bool
+ScrmKeyTypesMatch(Oid a, Oid b)
+{
+	return key_family(getBaseType(a)) == key_family(getBaseType(b));
+}
+
+Oid
+ScrmKeysType(const ScrmKeys *k)
+{
+	return k->typid;
+}
+
+bool
+ScrmKeysInteger(const ScrmKeys *k)
+{
+	return k->kind == KEYS_INT;
+}
+
+/*
+ * A dictionary for keys of type typid (a domain counts as its base type)
+ * compared in collation.  Fails with 42883 for a type without default hash
+ * and btree operator classes.  typid InvalidOid: the type of the first key
+ * column read (ScrmKeysSetType).
+ */
+ScrmKeys *
+ScrmKeysCreate(Oid typid, Oid collation)
+{
+	ScrmKeys   *k = palloc0(sizeof(ScrmKeys));
+
+	k->parent = CurrentMemoryContext;
+	k->frozen = -1;
+	if (OidIsValid(typid))
+		ScrmKeysSetType(k, typid, collation);
+	return k;
+}
+
+/* Set the key type of a dictionary created without one */
+void
+ScrmKeysSetType(ScrmKeys *k, Oid typid, Oid collation)
+{
+	MemoryContext old;
+
+	Assert(!OidIsValid(k->typid));
+	k->typid = getBaseType(typid);
+	k->collation = OidIsValid(collation) ? collation : DEFAULT_COLLATION_OID;
+	get_typlenbyval(k->typid, &k->typlen, &k->typbyval);
+	if (key_family(k->typid) == INT8OID)
+	{
+		k->kind = KEYS_INT;
+		return;
+	}
+	if (k->typid == UUIDOID)
+		k->kind = KEYS_UUID;
+	else if (key_family(k->typid) == TEXTOID &&
+			 (!type_is_collatable(k->typid) ||
+			  get_collation_isdeterministic(k->collation)))
+		k->kind = KEYS_TEXT;
+	else
+		k->kind = KEYS_GENERIC;
+	if (k->kind != KEYS_INT)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(k->typid,
+											   TYPECACHE_HASH_PROC_FINFO |
+											   TYPECACHE_EQ_OPR_FINFO |
+											   TYPECACHE_CMP_PROC_FINFO);
+
+		if (!OidIsValid(tc->hash_proc) || !OidIsValid(tc->eq_opr) ||
+			!OidIsValid(tc->cmp_proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("keys of type %s are not supported",
+							format_type_be(typid)),
+					 errdetail("A key type needs default btree and hash operator classes."),
+					 errhint("Cast the keys to text, e.g. SELECT id::text AS customer.")));
+		k->hash_fn = &tc->hash_proc_finfo;
+		k->eq_fn = &tc->eq_opr_finfo;
+		k->cmp_fn = &tc->cmp_proc_finfo;
+	}
+	/* with the dictionary, not in the (sub)transaction of a first read */
+	old = MemoryContextSwitchTo(k->parent);
+	ScrmBudgetInit(&k->budget, "key dictionary");
+	MemoryContextSwitchTo(old);
+}
+
+/* Free the dictionary */
+void
+ScrmKeysFree(ScrmKeys *k)
+{
+	if (OidIsValid(k->typid) && k->kind != KEYS_INT)
+		ScrmBudgetRelease(&k->budget);
+	pfree(k);
+}
+
+/* The bytes of a uuid or text key */
+static inline const char *
+key_bytes(const ScrmKeys *k, Datum key, int *len)
+{
+	if (k->kind == KEYS_UUID)
+	{
+		*len = UUID_LEN;
+		return (const char *) DatumGetPointer(key);
+	}
+	*len = VARSIZE_ANY_EXHDR(DatumGetPointer(key));
+	return VARDATA_ANY(DatumGetPointer(key));
+}
+
+/* Prepare the lookup of key: its bytes, inline words and hash */
+static inline void
+probe_init(const ScrmKeys *k, Datum key, ScrmKeyProbe *p)
+{
+	p->off = -1;
+	p->key = key;
+	if (k->kind == KEYS_GENERIC)
+	{
+		p->bytes = NULL;
+		p->len = 0;
+		p->w[0] = p->w[1] = 0;
+		p->hash = DatumGetUInt32(FunctionCall1Coll(k->hash_fn, k->collation, key));
+		return;
+	}
+	p->bytes = key_bytes(k, key, &p->len);
+	p->w[0] = p->w[1] = 0;
+	memcpy(p->w, p->bytes, Min(p->len, 16));
+	if (p->len <= 16)
+		p->hash = (uint32) ScrmMix64(p->w[0] ^ ScrmMix64(p->w[1] ^ (uint64) p->len));
+	else
+		p->hash = hash_bytes((const unsigned char *) p->bytes, p->len);
+}
+
+/* Does slot hold the key of p? */
+static inline bool
+slot_matches(const ScrmKeys *k, const KeySlot *slot, const ScrmKeyProbe *p)
+{
+	int			len;
+	const char *b;
+
+	if (slot->hash != p->hash)
+		return false;
+	if (k->kind == KEYS_GENERIC)
+		return DatumGetBool(FunctionCall2Coll(k->eq_fn, k->collation,
+											  k->keys[SLOT_CODE(slot) - 1], p->key));
+	if ((slot->tag >> TAG_CODE_BITS) != LEN_CLASS(p->len) ||
+		slot->w[0] != p->w[0] || slot->w[1] != p->w[1])
+		return false;
+	if (p->len <= 16)
+		return true;
+	b = key_bytes(k, k->keys[SLOT_CODE(slot) - 1], &len);
+	return len == p->len && memcmp(b + 16, p->bytes + 16, len - 16) == 0;
+}
+
+/* Copy a key into the arena (text keys with a 4-byte header) */
+static Datum
+key_copy(ScrmKeys *k, Datum key)
+{
+	Size		size;
+	char	   *dst;
+
+	if (k->typbyval)
+		return key;
+	if (k->kind == KEYS_TEXT)
+		size = VARHDRSZ + VARSIZE_ANY_EXHDR(DatumGetPointer(key));
+	else
+		size = datumGetSize(key, false, k->typlen);
+	size = MAXALIGN(size);
+	if (size > k->arena_left)
+	{
+		Size		block = Max(size, ARENA_BLOCK);
+
+		k->arena = ScrmAlloc(&k->budget, block, 1);
+		k->arena_left = block;
+	}
+	dst = k->arena;
+	k->arena += size;
+	k->arena_left -= size;
+	if (k->kind == KEYS_TEXT)
+	{
+		int			len = VARSIZE_ANY_EXHDR(DatumGetPointer(key));
+
+		SET_VARSIZE(dst, VARHDRSZ + len);
+		memcpy(VARDATA(dst), VARDATA_ANY(DatumGetPointer(key)), len);
+	}
+	else if (k->typlen == -1)
+	{
+		struct varlena *v = PG_DETOAST_DATUM(key);
+
+		memcpy(dst, v, VARSIZE(v));
+	}
+	else
+		memcpy(dst, DatumGetPointer(key), datumGetSize(key, false, k->typlen));
+	return PointerGetDatum(dst);
+}
+
+/* (Re)build the hash table with room for cap keys */
+static void
+keys_rehash(ScrmKeys *k, int64 cap)
+{
+	uint64		nslots = 1024;
+	KeySlot    *old = k->slots;
+	uint64		oldn = old ? k->mask + 1 : 0;
+	uint64		i;
+
+	while (nslots < (uint64) cap * 2)
+		nslots *= 2;
+	k->slots = ScrmAlloc0(&k->budget, nslots, sizeof(KeySlot));
+	k->mask = nslots - 1;
+	for (i = 0; i < oldn; i++)
+	{
+		uint64		h;
+
+		if (old[i].tag == 0)
+			continue;
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		h = old[i].hash & k->mask;
+		while (k->slots[h].tag != 0)
+			h = (h + 1) & k->mask;
+		k->slots[h] = old[i];
+	}
+	if (old)
+		ScrmFree(&k->budget, old, oldn, sizeof(KeySlot));
+}
+
+/*
+ * Does the dictionary take keys in batches (ScrmKeysPrepare before
+ * ScrmKeysLookup, many lookups in flight)?  uuid and text keys do.
+ */
+bool
+ScrmKeysBatched(const ScrmKeys *k)
+{
+	return OidIsValid(k->typid) && (k->kind == KEYS_UUID || k->kind == KEYS_TEXT);
+}
+
+/*
+ * First half of a lookup: hash the key and start loading its slot, so that
+ * a reader can prepare a batch of keys and have their cache misses overlap.
+ */
+void
+ScrmKeysPrepare(ScrmKeys *k, Datum key, ScrmKeyProbe *p)
+{
+	probe_init(k, key, p);
+	if (k->slots == NULL)
+		keys_rehash(k, 1024);
+	__builtin_prefetch(&k->slots[p->hash & k->mask]);
+}
+
+/*
+ * Second half: the code of the key of p, a new one if it is new.  p's key
+ * (and bytes) must still be valid.
+ */
+int64
+ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *pp)
+{
+	ScrmKeyProbe p = *pp;
+	uint64		s;
+	KeySlot    *slot;
+	Datum		key = p.key;
+
+	s = p.hash & k->mask;
+	while ((slot = &k->slots[s])->tag != 0)
+	{
+		if (slot_matches(k, slot, &p))
+			return SLOT_CODE(slot) - 1;
+		s = (s + 1) & k->mask;
+	}
+	if (k->n >= MAX_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct keys"),
+				 errdetail("At most " INT64_FORMAT " distinct keys are supported.", MAX_KEYS)));
+	if (k->n == k->cap)
+	{
+		int64		cap = Max(k->cap * 2, 4096);
+
+		k->keys = ScrmRealloc(&k->budget, k->keys, k->cap, cap, sizeof(Datum));
+		k->cap = cap;
+	}
+	k->keys[k->n] = key_copy(k, key);
+	slot->hash = p.hash;
+	slot->tag = MAKE_TAG(k->n + 1, p.len);
+	slot->w[0] = p.w[0];
+	slot->w[1] = p.w[1];
+	k->n++;
+	if ((uint64) k->n * 2 > k->mask)
+		keys_rehash(k, k->n);
+	return k->n - 1;
+}
+
+/*
+ * The id of key: the key itself for integer keys, else its code, a new
+ * one if the key is new.  A text key must be detoasted (the reader does).
+ */
+int64
+ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid)
+{
+	ScrmKeyProbe p;
+
+	if (k->kind == KEYS_INT)
+	{
+		switch (typid)
+		{
+			case INT2OID:
+				return (int64) DatumGetInt16(key);
+			case INT4OID:
+				return (int64) DatumGetInt32(key);
+			default:
+				return DatumGetInt64(key);
+		}
+	}
+	if (k->typlen == -1 && k->kind == KEYS_GENERIC)
+		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
+	probe_init(k, key, &p);
+	if (k->slots == NULL)
+		keys_rehash(k, 1024);
+	return ScrmKeysLookup(k, &p);
+}
+
+/* Was id among the keys when the dictionary was frozen? */
+bool
+ScrmKeysKnown(const ScrmKeys *k, int64 id)
+{
+	return k->kind == KEYS_INT || k->frozen < 0 || id < k->frozen;
+}
+
+/* Number of codes handed out (0 for integer keys) */
+int64
+ScrmKeysCount(const ScrmKeys *k)
+{
+	return k->n;
+}
+
+/* A key and its code, for sorting: 8 leading bytes first, big-endian */
+typedef struct KeySortItem
+{
+	uint64		prefix;
+	int32		code;
+} KeySortItem;
+
+static int
+key_sort_cmp(const void *pa, const void *pb, void *arg)
+{
+	const KeySortItem *a = pa;
+	const KeySortItem *b = pb;
+	const ScrmKeys *k = arg;
+	int			la,
+				lb,
+				r;
+	const char *xa,
+			   *xb;
+
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	if (k->kind == KEYS_GENERIC)
+		return DatumGetInt32(FunctionCall2Coll(k->cmp_fn, k->collation,
+											   k->keys[a->code], k->keys[b->code]));
+	xa = key_bytes(k, k->keys[a->code], &la);
+	xb = key_bytes(k, k->keys[b->code], &lb);
+	r = memcmp(xa, xb, Min(la, lb));
+	if (r != 0)
+		return r;
+	return (la > lb) - (la < lb);
+}
+
+/* The first 8 bytes of a uuid or text key, zero-padded, as a big-endian number */
+static uint64
+key_prefix(const ScrmKeys *k, Datum key)
+{
+	int			len,
+				i;
+	const char *p;
+	uint64		x = 0;
+
+	if (k->kind == KEYS_GENERIC)
+		return 0;
+	p = key_bytes(k, key, &len);
+	for (i = 0; i < 8; i++)
+		x = (x << 8) | (i < len ? (unsigned char) p[i] : 0);
+	return x;
+}
+
+/*
+ * Sort keys: an LSD radix sort on the 8-byte prefixes (four passes of 16
+ * bits), then a comparison sort of each run of equal prefixes, which holds
+ * the keys that need more than 8 bytes to be told apart (all of them for
+ * other types, whose prefix is 0).
+ */
+static void
+sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
+{
+	int64		i,
+				j;
+
+	if (n >= 4096 && k->kind != KEYS_GENERIC)
+	{
+		KeySortItem *tmp = ScrmAlloc(&k->budget, n, sizeof(KeySortItem));
+		int64	   *count = ScrmAlloc(&k->budget, 65536, sizeof(int64));
+		int			shift;
+
+		for (shift = 0; shift < 64; shift += 16)
+		{
+			KeySortItem *swap;
+			int64		sum = 0;
+
+			CHECK_FOR_INTERRUPTS();
+			memset(count, 0, sizeof(int64) * 65536);
+			for (i = 0; i < n; i++)
+				count[(items[i].prefix >> shift) & 0xFFFF]++;
+			for (i = 0; i < 65536; i++)
+			{
+				int64		c = count[i];
+
+				count[i] = sum;
+				sum += c;
+			}
+			for (i = 0; i < n; i++)
+				tmp[count[(items[i].prefix >> shift) & 0xFFFF]++] = items[i];
+			swap = items;
+			items = tmp;
+			tmp = swap;
+		}
+		/* four passes: the sorted items are back in the caller's array */
+		ScrmFree(&k->budget, tmp, n, sizeof(KeySortItem));
+		ScrmFree(&k->budget, count, 65536, sizeof(int64));
+		for (i = 0; i < n; i = j)
+		{
+			for (j = i + 1; j < n && items[j].prefix == items[i].prefix; j++)
+				;
+			if (j - i > 1)
+				qsort_interruptible(items + i, j - i, sizeof(KeySortItem), key_sort_cmp, k);
+		}
+		return;
+	}
+	qsort_interruptible(items, n, sizeof(KeySortItem), key_sort_cmp, k);
+}
+
+/*
+ * Renumber the keys 0..n-1 in key order and freeze the set.  Returns the
+ * map from old code to new (palloc'd in the caller's context; NULL for
+ * integer keys, whose ids do not change).
+ */
+int32 *
+ScrmKeysFreeze(ScrmKeys *k)
+{
+	KeySortItem *items;
+	Datum	   *keys;
+	int32	   *map;
+	int64		i;
+
+	if (!OidIsValid(k->typid) || k->kind == KEYS_INT)
+	{
+		k->frozen = k->n;
+		return NULL;
+	}
+	items = ScrmAlloc(&k->budget, Max(k->n, 1), sizeof(KeySortItem));
+	for (i = 0; i < k->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		items[i].prefix = key_prefix(k, k->keys[i]);
+		items[i].code = (int32) i;
+	}
+	sort_items(k, items, k->n);
+	map = palloc(sizeof(int32) * Max(k->n, 1));
+	keys = ScrmAlloc(&k->budget, Max(k->cap, 1), sizeof(Datum));
+	for (i = 0; i < k->n; i++)
+	{
+		map[items[i].code] = (int32) i;
+		keys[i] = k->keys[items[i].code];
+	}
+	ScrmFree(&k->budget, items, Max(k->n, 1), sizeof(KeySortItem));
+	ScrmFree(&k->budget, k->keys, k->cap, sizeof(Datum));
+	k->keys = keys;
+	/* a slot's place depends on the key's hash only: renumber in place */
+	if (k->slots)
+	{
+		uint64		j;
+
+		for (j = 0; j <= k->mask; j++)
+		{
+			if ((j & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (k->slots[j].tag != 0)
+				k->slots[j].tag = MAKE_TAG(map[SLOT_CODE(&k->slots[j]) - 1] + 1, 0) |
+					(k->slots[j].tag & ~TAG_CODE_MASK);
+		}
+	}
+	k->frozen = k->n;
+	return map;
+}
+
+/* The key of id as a Datum of the dictionary's type (22003 if out of range) */
+Datum
+ScrmKeysDecode(const ScrmKeys *k, int64 id)
+{
+	if (k->kind != KEYS_INT)
+	{
+		Assert(id >= 0 && id < k->n);
+		return k->keys[id];
+	}
+	switch (k->typid)
+	{
+		case INT2OID:
+			if (id < PG_INT16_MIN || id > PG_INT16_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("key %lld is out of range for type smallint",
+								(long long) id)));
+			return Int16GetDatum((int16) id);
+		case INT4OID:
+			if (id < PG_INT32_MIN || id > PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("key %lld is out of range for type integer",
+								(long long) id)));
+			return Int32GetDatum((int32) id);
+		default:
+			return Int64GetDatum(id);
+	}
+}
+
+/* The key of id as text (palloc'd), for messages and text columns */
+char *
+ScrmKeysOut(const ScrmKeys *k, int64 id)
+{
+	Oid			out;
+	bool		varlena;
+
+	if (k == NULL || k->kind == KEYS_INT)
+		return psprintf(INT64_FORMAT, id);
+	if (id < 0 || id >= k->n)
+		return pstrdup("?");
+	getTypeOutputInfo(k->typid, &out, &varlena);
+	return OidOutputFunctionCall(out, k->keys[id]);
+}
+
+/* Bytes the dictionary holds */
+Size
+ScrmKeysMemory(const ScrmKeys *k)
+{
+	return !OidIsValid(k->typid) || k->kind == KEYS_INT ? 0 : k->budget.used;
+}

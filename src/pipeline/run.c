@@ -1,0 +1,655 @@
+/*-------------------------------------------------------------------------
+ *
+ * run.c
+ *	  The data of one refresh: the customers' keys and the data check.
+ *
+ * A refresh (or scrm.check) starts a run.  The run reads the customers
+ * input first: its keys, of whatever type the CRM uses, go into a
+ * dictionary (keys.c) numbered in key order, which every other input of the
+ * run encodes its keys with.  Integer keys stay themselves.  Then each
+ * stored input is read through one place, ScrmReadStored, which applies the
+ * rules for messy rows before a step sees them and counts what it read,
+ * used and skipped, by reason:
+ *
+ *	 every input	a NULL key (null_key); a key the customers query does not
+ *					list (unknown_customer) in the customer columns: customer,
+ *					source and target, referrer and referred (a counterparty
+ *					may be anyone)
+ *	 relationships,	source = target or referrer = referred (self_tie)
+ *	 referrals
+ *	 purchases,		a NULL time (null_time), an infinite one (infinite_time),
+ *	 interactions,	one after as_of (after_as_of; for purchases, after the
+ *	 surveys		as_of day, as the RFM summary counts occasions by day)
+ *	 purchases		a NULL amount (null_amount), NaN or infinite
+ *					(non_finite_amount); negative amounts are refunds and are
+ *					used (clv_rfm.c nets them)
+ *	 surveys		a NULL score (null_score)
+ *
+ * The customers query itself must give each customer once with a key: a
+ * NULL key (22004) or a key twice (22023, naming it) is an error, since
+ * either would make every other input ambiguous.  The counts go to
+ * scrm.refresh_log and to scrm.check().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "input.h"
+#include "social_crm.h"
+
+PG_FUNCTION_INFO_V1(scrm_refresh_customers);
+PG_FUNCTION_INFO_V1(scrm_refresh_check);
+PG_FUNCTION_INFO_V1(scrm_check);
+
+/* Why a row was skipped */
+typedef enum SkipReason
+{
+	SKIP_NULL_KEY,
+	SKIP_UNKNOWN_CUSTOMER,
+	SKIP_SELF_TIE,
+	SKIP_NULL_TIME,
+	SKIP_INFINITE_TIME,
+	SKIP_AFTER_AS_OF,
+	SKIP_NULL_AMOUNT,
+	SKIP_NON_FINITE_AMOUNT,
+	SKIP_NULL_SCORE,
+	N_SKIP
+} SkipReason;
+
+static const char *const skip_names[N_SKIP] = {
+	"null_key", "unknown_customer", "self_tie", "null_time", "infinite_time",
+	"after_as_of", "null_amount", "non_finite_amount", "null_score"
+};
+
+/* The rules of one input: column positions as in pipeline.c (-1: none) */
+typedef struct InputRules
+{
+	const char *name;
+	int			customer[2];	/* columns that must name known customers */
+	bool		self_tie;		/* customer[0] = customer[1] is skipped */
+	int			time;			/* required time column */
+	bool		by_day;			/* after_as_of by local day */
+	int			amount;
+	int			score;
+} InputRules;
+
+static const InputRules rules[] = {
+	{"customers", {0, -1}, false, -1, false, -1, -1},
+	{"purchases", {0, -1}, false, 1, true, 2, -1},
+	{"relationships", {0, 1}, true, -1, false, -1, -1},
+	{"interactions", {0, -1}, false, 2, false, -1, -1},
+	{"referrals", {0, 1}, true, -1, false, -1, -1},
+	{"surveys", {0, -1}, false, 2, false, -1, 1},
+};
+
+#define N_INPUTS lengthof(rules)
+
+/* What one input of the run read */
+typedef struct InputCheck
+{
+	bool		read;
+	Oid			key_type;
+	int64		rows_read;
+	int64		rows_used;
+	int64		skipped[N_SKIP];
+	bool		have_time;
+	TimestampTz time_from;
+	TimestampTz time_to;
+} InputCheck;
+
+/* The run of the current transaction */
+typedef struct ScrmRun
+{
+	MemoryContext cxt;
+	TimestampTz as_of;
+	int32		as_of_day;		/* local day of as_of */
+	ScrmKeys   *keys;			/* customer keys (codes for non-integers) */
+	int64	   *ids;			/* integer keys: the customers, ascending */
+	int64		nids;
+	uint64	   *bits;			/* and as a bitmap over ids[0]..ids[nids - 1] */
+	uint64		range;
+	InputCheck	check[N_INPUTS];
+	MemoryContextCallback gone;
+} ScrmRun;
+
+static ScrmRun *run = NULL;
+
+static void
+run_gone(void *arg)
+{
+	if (run == arg)
+		run = NULL;
+}
+
+/* The local calendar day of ts (session time zone) */
+static int32
+local_day(TimestampTz ts)
+{
+	Timestamp	local = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+															  TimestampTzGetDatum(ts)));
+
+	return (int32) floor((double) local / USECS_PER_DAY);
+}
+
+/* Start a run as of as_of, replacing any run of this transaction */
+static void
+run_start(TimestampTz as_of)
+{
+	MemoryContext cxt;
+
+	if (run)
+		MemoryContextDelete(run->cxt);	/* its callback clears run */
+	cxt = AllocSetContextCreate(CurTransactionContext, "social_crm refresh run",
+								ALLOCSET_DEFAULT_SIZES);
+	run = MemoryContextAllocZero(cxt, sizeof(ScrmRun));
+	run->cxt = cxt;
+	run->as_of = as_of;
+	run->as_of_day = TIMESTAMP_NOT_FINITE(as_of) ? 0 : local_day(as_of);
+	run->gone.func = run_gone;
+	run->gone.arg = run;
+	MemoryContextRegisterResetCallback(cxt, &run->gone);
+}
+
+static int
+rules_index(const char *input)
+{
+	int			i;
+
+	for (i = 0; i < (int) N_INPUTS; i++)
+		if (strcmp(rules[i].name, input) == 0)
+			return i;
+	elog(ERROR, "unknown pipeline input \"%s\"", input);
+	return -1;
+}
+
+/* One customer row as the customers input reads it */
+typedef struct CustomerRow
+{
+	int64		id;
+	bool		consent_null;
+	bool		consent;
+} CustomerRow;
+
+typedef struct CustomerLoad
+{
+	ScrmColumn *cols;
+	CustomerRow *rows;
+	int64		n;
+	int64		cap;
+	ScrmBudget *budget;
+} CustomerLoad;
+
+static void
+customer_duplicate(const char *key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("customer %s appears more than once in the customers query", key),
+			 errhint("Give each customer exactly one row.")));
+}
+
+static void
+load_customer(void *arg, Datum *values, bool *isnull)
+{
+	CustomerLoad *cl = (CustomerLoad *) arg;
+	CustomerRow r;
+
+	if (isnull[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("customers query returned a null customer"),
+				 errhint("Filter the nulls out, e.g. WHERE customer IS NOT NULL.")));
+	r.id = DatumGetInt64(values[0]);
+	r.consent_null = isnull[1];
+	r.consent = isnull[1] ? false : DatumGetBool(values[1]);
+	cl->rows = ScrmGrow(cl->budget, cl->rows, &cl->cap, cl->n, sizeof(CustomerRow), 0.0);
+	cl->rows[cl->n++] = r;
+}
+
+static int
+cmp_customer_row(const void *a, const void *b)
+{
+	return ScrmCmpInt64(&((const CustomerRow *) a)->id, &((const CustomerRow *) b)->id);
+}
+
+/*
+ * Start a run and read the customers input: the key dictionary of the run,
+ * frozen in key order.  Returns the customers, ascending by id, in *rows.
+ */
+static int64
+run_load_customers(TimestampTz as_of, ScrmBudget *budget, CustomerRow **rows)
+{
+	ScrmColumn	cols[2] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"social_consent", SCRM_COL_BOOL, false},
+	};
+	CustomerLoad cl;
+	InputCheck *c;
+	int64		i;
+	MemoryContext old;
+
+	run_start(as_of);
+	old = MemoryContextSwitchTo(run->cxt);
+	run->keys = ScrmKeysCreate(InvalidOid, InvalidOid);	/* typed by the query */
+	MemoryContextSwitchTo(old);
+	memset(&cl, 0, sizeof(cl));
+	cl.budget = budget;
+	cols[0].keys = run->keys;
+	cl.cols = cols;
+	if (!ScrmReadStoredRaw("customers", cols, 2, load_customer, &cl, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("social_crm is not configured"),
+				 errhint("Call scrm.configure(customers, purchases, ...) first.")));
+	/* a key twice is an error: two rows with one id (or code) */
+	if (cl.n > 1)
+		ScrmSort(cl.rows, cl.n, sizeof(CustomerRow), cmp_customer_row);
+	CHECK_FOR_INTERRUPTS();
+	for (i = 1; i < cl.n; i++)
+		if (cl.rows[i].id == cl.rows[i - 1].id)
+			customer_duplicate(ScrmKeysOut(run->keys, cl.rows[i].id));
+	if (!ScrmKeysInteger(run->keys))
+	{
+		/* number the keys in key order */
+		int32	   *map;
+
+		old = MemoryContextSwitchTo(run->cxt);
+		map = ScrmKeysFreeze(run->keys);
+		MemoryContextSwitchTo(old);
+		for (i = 0; i < cl.n; i++)
+			cl.rows[i].id = map[cl.rows[i].id];
+		pfree(map);
+		if (cl.n > 1)
+			ScrmSort(cl.rows, cl.n, sizeof(CustomerRow), cmp_customer_row);
+	}
+	else
+	{
+		run->ids = MemoryContextAllocHuge(run->cxt, sizeof(int64) * Max(cl.n, 1));
+		for (i = 0; i < cl.n; i++)
+			run->ids[i] = cl.rows[i].id;
+		run->nids = cl.n;
+		/* a compact range (serial ids): a bitmap, one probe per row */
+		if (cl.n > 0)
+		{
+			uint64		range = (uint64) run->ids[cl.n - 1] - (uint64) run->ids[0];
+
+			if (range < (uint64) Max(cl.n, 1024) * 64)
+			{
+				run->range = range;
+				run->bits = MemoryContextAllocZero(run->cxt, sizeof(uint64) * (range / 64 + 1));
+				for (i = 0; i < cl.n; i++)
+				{
+					uint64		b = (uint64) run->ids[i] - (uint64) run->ids[0];
+
+					run->bits[b / 64] |= UINT64CONST(1) << (b % 64);
+				}
+			}
+		}
+	}
+	c = &run->check[rules_index("customers")];
+	c->read = true;
+	c->key_type = cols[0].typid;
+	c->rows_read = c->rows_used = cl.n;
+	*rows = cl.rows;
+	return cl.n;
+}
+
+/* Is id a customer of the run? */
+static bool
+run_knows(int64 id)
+{
+	if (ScrmKeysInteger(run->keys))
+	{
+		uint64		b;
+
+		if (run->bits == NULL)
+			return ScrmFindInt64(run->ids, run->nids, id) >= 0;
+		b = (uint64) id - (uint64) run->ids[0];
+		return b <= run->range && (run->bits[b / 64] & (UINT64CONST(1) << (b % 64))) != 0;
+	}
+	return ScrmKeysKnown(run->keys, id);
+}
+
+/* The reason to skip a row of input r, or -1 to use it */
+static int
+classify(const InputRules *r, Datum *values, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		int			c = r->customer[i];
+
+		if (c < 0)
+			continue;
+		if (isnull[c])
+			return SKIP_NULL_KEY;
+		if (!run_knows(DatumGetInt64(values[c])))
+			return SKIP_UNKNOWN_CUSTOMER;
+	}
+	if (r->self_tie && DatumGetInt64(values[r->customer[0]]) ==
+		DatumGetInt64(values[r->customer[1]]))
+		return SKIP_SELF_TIE;
+	if (r->time >= 0)
+	{
+		TimestampTz t;
+
+		if (isnull[r->time])
+			return SKIP_NULL_TIME;
+		t = DatumGetTimestampTz(values[r->time]);
+		if (TIMESTAMP_NOT_FINITE(t))
+			return SKIP_INFINITE_TIME;
+		if (r->by_day ? local_day(t) > run->as_of_day : t > run->as_of)
+			return SKIP_AFTER_AS_OF;
+	}
+	if (r->amount >= 0)
+	{
+		if (isnull[r->amount])
+			return SKIP_NULL_AMOUNT;
+		if (!isfinite(DatumGetFloat8(values[r->amount])))
+			return SKIP_NON_FINITE_AMOUNT;
+	}
+	if (r->score >= 0 && isnull[r->score])
+		return SKIP_NULL_SCORE;
+	return -1;
+}
+
+/* A stored input read through the rules */
+typedef struct StoredRead
+{
+	const InputRules *rules;
+	InputCheck *check;
+	ScrmRowCallback callback;
+	void	   *arg;
+} StoredRead;
+
+static void
+read_checked(void *arg, Datum *values, bool *isnull)
+{
+	StoredRead *sr = (StoredRead *) arg;
+	InputCheck *c = sr->check;
+	int			reason = classify(sr->rules, values, isnull);
+
+	c->rows_read++;
+	if (reason >= 0)
+	{
+		c->skipped[reason]++;
+		return;
+	}
+	c->rows_used++;
+	if (sr->rules->time >= 0)
+	{
+		TimestampTz t = DatumGetTimestampTz(values[sr->rules->time]);
+
+		if (!c->have_time || t < c->time_from)
+			c->time_from = t;
+		if (!c->have_time || t > c->time_to)
+			c->time_to = t;
+		c->have_time = true;
+	}
+	if (sr->callback)
+		sr->callback(sr->arg, values, isnull);
+}
+
+/*
+ * Run the stored query of a pipeline input (scrm.config) as the role that
+ * configured it, its keys encoded with the run's customer dictionary and
+ * its rows through the rules above; the callback sees only the rows used.
+ * Without a run (a step called on its own) one starts as of the start of
+ * the transaction.  The customers input starts a run.  Returns false,
+ * reading nothing, when the input is not configured.
+ */
+bool
+ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
+			   ScrmRowCallback callback, void *arg, double *rows_estimate)
+{
+	int			idx = rules_index(input);
+	StoredRead	sr;
+	InputCheck *c;
+	int			i;
+
+	if (idx == 0)
+	{
+		/* the customers: (customer, social_consent) of a new run */
+		ScrmBudget	budget;
+		CustomerRow *rows;
+		int64		n,
+					k;
+
+		ScrmBudgetInit(&budget, "customers");
+		n = run_load_customers(run ? run->as_of : GetCurrentTransactionStartTimestamp(),
+							   &budget, &rows);
+		for (k = 0; k < n; k++)
+		{
+			Datum		values[2];
+			bool		isnull[2];
+
+			values[0] = Int64GetDatum(rows[k].id);
+			values[1] = BoolGetDatum(rows[k].consent);
+			isnull[0] = false;
+			isnull[1] = rows[k].consent_null;
+			callback(arg, values, isnull);
+		}
+		ScrmBudgetRelease(&budget);
+		return true;
+	}
+	if (run == NULL)
+	{
+		ScrmBudget	budget;
+		CustomerRow *rows;
+
+		ScrmBudgetInit(&budget, "customers");
+		(void) run_load_customers(GetCurrentTransactionStartTimestamp(), &budget, &rows);
+		ScrmBudgetRelease(&budget);
+	}
+	c = &run->check[idx];
+	memset(c, 0, sizeof(InputCheck));
+	for (i = 0; i < ncols; i++)
+		if (cols[i].type == SCRM_COL_KEY)
+			cols[i].keys = run->keys;
+	sr.rules = &rules[idx];
+	sr.check = c;
+	sr.callback = callback;
+	sr.arg = arg;
+	if (!ScrmReadStoredRaw(input, cols, ncols, read_checked, &sr, rows_estimate))
+		return false;
+	c->read = true;
+	c->key_type = cols[0].typid;
+	return true;
+}
+
+/* Append {"reason": n, ...} of the rows c skipped; returns their total */
+static int64
+append_skipped(StringInfo buf, const InputCheck *c)
+{
+	int64		total = 0;
+	int			k;
+
+	appendStringInfoChar(buf, '{');
+	for (k = 0; k < N_SKIP; k++)
+		if (c->skipped[k] > 0)
+		{
+			appendStringInfo(buf, "%s\"%s\": " INT64_FORMAT, total > 0 ? ", " : "",
+							 skip_names[k], c->skipped[k]);
+			total += c->skipped[k];
+		}
+	appendStringInfoChar(buf, '}');
+	return total;
+}
+
+/* The data check of the run as JSON text (NULL without a run) */
+static char *
+check_json(void)
+{
+	StringInfoData buf;
+	int			i;
+
+	if (run == NULL)
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < (int) N_INPUTS; i++)
+	{
+		InputCheck *c = &run->check[i];
+		int64		skipped;
+
+		if (!c->read)
+			continue;
+		appendStringInfo(&buf, "%s\"%s\": {\"key_type\": \"%s\", \"rows_read\": " INT64_FORMAT
+						 ", \"rows_used\": " INT64_FORMAT ", \"skipped\": ",
+						 buf.len > 1 ? ", " : "", rules[i].name, format_type_be(c->key_type),
+						 c->rows_read, c->rows_used);
+		skipped = append_skipped(&buf, c);
+		appendStringInfo(&buf, ", \"rows_skipped\": " INT64_FORMAT, skipped);
+		if (c->have_time)
+		{
+			char		ts[MAXDATELEN + 1];
+
+			/* as to_json writes timestamps: ISO 8601 */
+			appendStringInfo(&buf, ", \"time_from\": \"%s\"",
+							 JsonEncodeDateTime(ts, TimestampTzGetDatum(c->time_from), TIMESTAMPTZOID, NULL));
+			appendStringInfo(&buf, ", \"time_to\": \"%s\"",
+							 JsonEncodeDateTime(ts, TimestampTzGetDatum(c->time_to), TIMESTAMPTZOID, NULL));
+		}
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/*
+ * scrm._refresh_customers(as_of) RETURNS TABLE (customer bigint,
+ *	 customer_key text, social_consent boolean)
+ * Starts the run of a refresh as of as_of and reads the customers input:
+ * each customer's id (the key itself for integer keys, else its number in
+ * key order), the key as text and the social_consent column (NULL when
+ * absent).
+ */
+Datum
+scrm_refresh_customers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmBudget	budget;
+	CustomerRow *rows;
+	int64		n,
+				i;
+	MemoryContext row_cxt,
+				old;
+
+	ScrmArgNotNull(fcinfo, 0, "as_of");
+	InitMaterializedSRF(fcinfo, 0);
+	ScrmBudgetInit(&budget, "customers");
+	n = run_load_customers(PG_GETARG_TIMESTAMPTZ(0), &budget, &rows);
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm customer row",
+									ALLOCSET_SMALL_SIZES);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(row_cxt);
+		values[0] = Int64GetDatum(rows[i].id);
+		values[1] = CStringGetTextDatum(ScrmKeysOut(run->keys, rows[i].id));
+		values[2] = BoolGetDatum(rows[i].consent);
+		nulls[2] = rows[i].consent_null;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
+	}
+	MemoryContextDelete(row_cxt);
+	ScrmBudgetRelease(&budget);
+	PG_RETURN_NULL();
+}
+
+/*
+ * scrm._refresh_check() RETURNS jsonb: the data check of the run of this
+ * transaction (NULL without one): per input read, its key type, rows read,
+ * used and skipped, skipped rows by reason and the time range of the rows
+ * used.
+ */
+Datum
+scrm_refresh_check(PG_FUNCTION_ARGS)
+{
+	char	   *json = check_json();
+
+	if (json == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+/* Count the rows of a stored input, using none */
+static void
+count_only(void *arg, Datum *values, bool *isnull)
+{
+}
+
+/*
+ * scrm.check(as_of) RETURNS TABLE (input, key_type, rows_read, rows_used,
+ *	 rows_skipped, skipped, time_from, time_to)
+ * Reads every configured input as scrm.refresh would (as the role that
+ * configured it, through the same rules) and reports what refresh would
+ * use and skip, without computing anything.
+ */
+Datum
+scrm_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmBudget	budget;
+	CustomerRow *rows;
+	int			i;
+
+	ScrmArgNotNull(fcinfo, 0, "as_of");
+	InitMaterializedSRF(fcinfo, 0);
+	ScrmBudgetInit(&budget, "customers");
+	(void) run_load_customers(PG_GETARG_TIMESTAMPTZ(0), &budget, &rows);
+	ScrmBudgetRelease(&budget);
+	for (i = 1; i < (int) N_INPUTS; i++)
+	{
+		const ScrmInputSpec *in = ScrmFindInput(rules[i].name);
+		ScrmColumn	cols[SCRM_INPUT_MAX_COLS];
+
+		memcpy(cols, in->cols, sizeof(cols));
+		(void) ScrmReadStored(in->name, cols, in->ncols, count_only, NULL, NULL);
+	}
+	for (i = 0; i < (int) N_INPUTS; i++)
+	{
+		InputCheck *c = &run->check[i];
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+		StringInfoData buf;
+		int64		skipped;
+
+		if (!c->read)
+			continue;
+		initStringInfo(&buf);
+		skipped = append_skipped(&buf, c);
+		values[0] = CStringGetTextDatum(rules[i].name);
+		values[1] = ObjectIdGetDatum(c->key_type);
+		values[2] = Int64GetDatum(c->rows_read);
+		values[3] = Int64GetDatum(c->rows_used);
+		values[4] = Int64GetDatum(skipped);
+		values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+		values[6] = TimestampTzGetDatum(c->time_from);
+		values[7] = TimestampTzGetDatum(c->time_to);
+		nulls[6] = nulls[7] = !c->have_time;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,900 @@
+-- Changes to objects of 0.2.0 that src/sql/55_refresh.sql (run after this
+-- file in the upgrade script from 0.2.0, see the Makefile) cannot make.
+
+-- 0.3.0 runs the configured queries as the role that configured them, which
+-- 0.2.0 did not record, and keeps them in canonical form.  A configuration of
+-- 0.2.0 cannot be carried over safely (running it as the role that updates
+-- the extension could give its author that role's rights), so it is set
+-- aside with a WARNING that shows how to configure again.
+DO $$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT * FROM scrm.config LOOP
+    RAISE WARNING 'social_crm 0.3.0 needs scrm.configure to be called again'
+      USING DETAIL = pg_catalog.format('The configuration of %s (search_path %s) was removed: customers %L, '
+                                       'purchases %L, relationships %L, interactions %L, referrals %L, surveys %L, '
+                                       'settings %L.', c.configured_at, c.search_path, c.customers, c.purchases,
+                                       c.relationships, c.interactions, c.referrals, c.surveys, c.settings),
+            HINT = 'Call scrm.configure as the role the queries should run as (see the README, Security).';
+  END LOOP;
+END
+$$;
+DELETE FROM scrm.config;
+ALTER TABLE scrm.config DROP COLUMN search_path;
+ALTER TABLE scrm.config ADD COLUMN configured_by regrole NOT NULL;
+ALTER TABLE scrm.refresh_log ADD COLUMN configured_by regrole;
+-- the view named refresh_log's columns with *: name the ones it reads
+CREATE OR REPLACE VIEW scrm.model_fit AS
+SELECT 'bgnbd'::text AS model, scrm.params(l.purchase_model) AS params, l.finished_at AS fitted_at, l.as_of
+FROM (SELECT purchase_model, finished_at, as_of FROM scrm.refresh_log ORDER BY id DESC LIMIT 1) l
+UNION ALL
+SELECT 'gammagamma', scrm.params(l.spend_model), l.finished_at, l.as_of
+FROM (SELECT spend_model, finished_at, as_of FROM scrm.refresh_log ORDER BY id DESC LIMIT 1) l;
+
+COMMENT ON TABLE scrm.config IS
+  'The pipeline configuration written by scrm.configure: the inner queries over the CRM''s tables in '
+  'canonical form (every name schema-qualified), the settings given (defaults apply to the others), the '
+  'columns each query returns and the role the queries run as. Kept by pg_dump.';
+COMMENT ON COLUMN scrm.config.configured_by IS
+  'the role that configured: scrm.refresh runs every query as this role, whoever refreshes; a row may name '
+  'only a role its writer is a member of';
+COMMENT ON TABLE scrm.refresh_log IS
+  'One row per scrm.refresh: when it ran, as_of, the settings in force (defaults included), the model '
+  'fits, row counts of each input, the time of each step in milliseconds and the role the input queries ran as.';
+
+-- configure is C now and no longer needs _check_input; refresh's steps
+-- replace _step
+DROP FUNCTION scrm._check_input(text, text);
+DROP FUNCTION scrm._step(jsonb, text, timestamptz);
+-- The pipeline's functions (SPEC section 4): configure, the steps of refresh
+-- and the C functions they call.  Every function here is CREATE OR REPLACE so
+-- that an upgrade script can run this file again.
+
+-- SOCIAL.md section 9: the settings and their defaults
+CREATE OR REPLACE FUNCTION scrm.default_settings()
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT pg_catalog.jsonb_build_object(
+  'as_of', NULL, 'period', '7 days',
+  'clv_steps', 12, 'clv_step', 4.345, 'discount_rate', 0.01,
+  'incrementality', 0.5, 'acquisition_saving', 0,
+  'autonomy', 1.0, 'hop_continuation', 0.5,
+  'advocacy_half_life', '180 days', 'advocacy_scale', 10,
+  'cap', 0.5, 'floor', 0,
+  'excellent_percentile', 80, 'exceptional_percentile', 95, 'tier_policy', 'no_harm',
+  'contagion', 0.8, 'contagion_half_life_months', 3, 'churn_horizon_months', 12,
+  'community_method', 'leiden', 'seed', 0,
+  'consent_mode', 'opt_in')
+$$;
+
+COMMENT ON FUNCTION scrm.default_settings() IS
+  'The settings of scrm.configure and their defaults (SOCIAL.md section 9); as_of NULL means the time of the refresh.';
+
+-- settings given merged over the defaults, each checked
+-- PARALLEL UNSAFE: its exception block is a subtransaction, which parallel
+-- mode does not allow
+CREATE OR REPLACE FUNCTION scrm._settings(given jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  s jsonb;
+  k text;
+  bad text;
+  n float8;
+BEGIN
+  IF given IS NULL OR jsonb_typeof(given) <> 'object' THEN
+    RAISE EXCEPTION 'settings must be a JSON object'
+      USING ERRCODE = '22023', HINT = 'For example ''{"cap": 0.4, "consent_mode": "objection"}''.';
+  END IF;
+  SELECT string_agg(key, ', ' ORDER BY key) INTO bad
+  FROM jsonb_object_keys(given) key WHERE NOT scrm.default_settings() ? key;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'unknown setting: %', bad
+      USING ERRCODE = '22023',
+            HINT = 'Settings are: ' || (SELECT string_agg(key, ', ' ORDER BY key) FROM jsonb_object_keys(scrm.default_settings()) key) || '.';
+  END IF;
+  s := scrm.default_settings() || given;
+  BEGIN
+    k := 'as_of';
+    IF s->>'as_of' IS NOT NULL AND NOT isfinite((s->>'as_of')::timestamptz) THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    -- durations: a string with a unit ({"period": 7} would mean 7 seconds),
+    -- positive, and no part negative (refresh counts a month as 365.25 / 12
+    -- days, the interval type as 30: only then do both see the same sign)
+    FOREACH k IN ARRAY ARRAY['period', 'advocacy_half_life'] LOOP
+      IF jsonb_typeof(s->k) IS DISTINCT FROM 'string' OR s->>k ~ '^\s*[-+]?[0-9.]+\s*$'
+         OR extract(epoch FROM (s->>k)::interval) <= 0 OR (s->>k)::interval::text ~ '-' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023';
+      END IF;
+    END LOOP;
+    FOREACH k IN ARRAY ARRAY['clv_steps', 'seed'] LOOP
+      PERFORM (s->>k)::integer;
+      IF (s->>k) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    END LOOP;
+    -- clv_steps sizes a loop per customer: at most scrm.clv's limit
+    k := 'clv_steps';
+    IF (s->>k)::integer NOT BETWEEN 1 AND 10000 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    FOREACH k IN ARRAY ARRAY['clv_step', 'discount_rate', 'incrementality', 'acquisition_saving', 'autonomy',
+                             'hop_continuation', 'advocacy_scale', 'cap', 'floor', 'excellent_percentile',
+                             'exceptional_percentile', 'contagion', 'contagion_half_life_months', 'churn_horizon_months'] LOOP
+      n := (s->>k)::float8;
+      IF n IS NULL OR n <> n OR n IN ('infinity', '-infinity')
+         OR (k IN ('clv_step', 'autonomy', 'advocacy_scale', 'contagion_half_life_months', 'churn_horizon_months') AND n <= 0)
+         OR (k IN ('discount_rate', 'floor', 'contagion') AND n < 0)
+         OR (k = 'incrementality' AND (n < 0 OR n > 1))
+         OR (k = 'hop_continuation' AND (n <= 0 OR n >= 1))
+         OR (k = 'cap' AND (n < 0 OR n >= 1))
+         OR (k IN ('excellent_percentile', 'exceptional_percentile') AND (n <= 0 OR n >= 100)) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023';
+      END IF;
+    END LOOP;
+    k := 'exceptional_percentile';
+    IF (s->>k)::float8 < (s->>'excellent_percentile')::float8 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'tier_policy';
+    IF s->>k IS NULL OR s->>k NOT IN ('no_harm', 'symmetric') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'community_method';
+    IF s->>k IS NULL OR s->>k NOT IN ('louvain', 'leiden', 'label_propagation') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'consent_mode';
+    IF s->>k IS NULL OR s->>k NOT IN ('opt_in', 'objection') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+  EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'invalid value for setting %: %', k, coalesce(s->>k, 'null')
+      USING ERRCODE = '22023',
+            DETAIL = 'Default: ' || coalesce(scrm.default_settings()->>k, 'null') || '.',
+            HINT = 'Durations are strings with a unit (e.g. "7 days"); clv_steps is at most 10000. '
+                   'See SOCIAL.md section 9 for the meaning and range of each setting.';
+  END;
+  RETURN s;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._settings(jsonb) IS 'Internal: the settings given merged over scrm.default_settings(), each value checked.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_input(input text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'scrm_refresh_input'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED COST 10000 ROWS 10000;
+
+COMMENT ON FUNCTION scrm._refresh_input(text) IS
+  'Internal: the rows of the configured query of a pipeline input, run as the role that configured it (see '
+  'the README, Security), its columns in the order of SOCIAL.md section 10 as bigint, float8, text, '
+  'timestamptz or boolean (absent optional columns NULL); no rows when the input is not configured. Needs '
+  'INSERT on scrm.customer_score (the right to refresh).';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_rfm(purchases text, as_of timestamptz, period interval)
+RETURNS TABLE (customer bigint, rfm scrm.rfm_summary)
+AS 'MODULE_PATHNAME', 'scrm_refresh_rfm'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 10000;
+
+COMMENT ON FUNCTION scrm._refresh_rfm(text, timestamptz, interval) IS
+  'Internal: scrm.rfm(purchased_at, amount, as_of, period) of every customer of purchases (customer, '
+  'purchased_at, amount; rows with a NULL skipped; NULL: the configured purchases query, run as the role that '
+  'configured it), computed by sorting the purchases in memory instead of a '
+  'hash aggregate. Needs 48 bytes per purchase within scrm.max_memory, else fails with 54000 (scrm.refresh '
+  'then uses the aggregate).';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_advocacy(events text, as_of timestamptz, half_life interval,
+                                       customers bigint[], excluded bigint[])
+RETURNS TABLE (customer bigint, events bigint, net float8, valence float8, distinct_counterparties integer,
+               converted boolean, survey_score integer)
+AS 'MODULE_PATHNAME', 'scrm_refresh_advocacy'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 10000;
+
+COMMENT ON FUNCTION scrm._refresh_advocacy(text, timestamptz, interval, bigint[], bigint[]) IS
+  'Internal: scrm.advocacy(kind, occurred_at, as_of, counterparty, audience, half_life, customer, score) of '
+  'every customer listed in customers (NULL: all) over events (customer, kind, occurred_at, counterparty, '
+  'audience, score; NULL: the configured interactions and surveys, run as the role that configured them), leaving out events whose counterparty is listed in excluded: the rows kept, net, valence, '
+  'distinct counterparties, whether a referral converted and the survey score that counts. Sorts the events '
+  'in memory instead of a hash aggregate; needs 48 bytes per event within scrm.max_memory, else fails with '
+  '54000 (scrm.refresh then uses the aggregate).';
+
+-- The relationship graph of a refresh is built once, kept in memory for the
+-- rest of the transaction (the "shared graph"), and every graph step reads it
+-- from there: no work table of millions of arcs, written once and read six
+-- times.  The functions below are scrm.refresh's; they run in the session
+-- that built the graph (PARALLEL RESTRICTED) and depend on it (VOLATILE).
+CREATE OR REPLACE FUNCTION scrm._refresh_graph(relationships text, keep bigint[], as_of timestamptz,
+                                    OUT relationships bigint, OUT arcs bigint)
+AS 'MODULE_PATHNAME', 'scrm_refresh_graph'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000;
+
+COMMENT ON FUNCTION scrm._refresh_graph(text, bigint[], timestamptz) IS
+  'Internal: builds the relationship graph of SOCIAL.md section 10 from relationships (source, target and '
+  'optionally kind, strength, last_interaction_at; NULL: the configured relationships query, run as the role '
+  'that configured it) and shares it with the graph steps that follow in this '
+  'transaction: arcs of weight kind weight (scrm.relationship_kind) * strength * 2^(-days before as_of / 365), '
+  'both ways for bidirectional kinds, duplicates merged by noisy-OR, self-loops dropped, only arcs between the '
+  'customers in keep (all when keep is NULL). A kind the table does not list or a strength outside [0, 1] is '
+  'an error (22023). Returns the number of relationship rows read and of arcs kept.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_graph_arcs()
+RETURNS TABLE (source bigint, target bigint, weight float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_graph_arcs'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100000;
+
+COMMENT ON FUNCTION scrm._refresh_graph_arcs() IS
+  'Internal: the arcs of the graph scrm._refresh_graph built in this transaction.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_pagerank(
+    damping float8 DEFAULT 0.85, max_iterations integer DEFAULT 100, tolerance float8 DEFAULT 1e-6,
+    directed boolean DEFAULT true, personalization text DEFAULT NULL)
+RETURNS TABLE (node bigint, score float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_pagerank'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_pagerank(float8, integer, float8, boolean, text) IS
+  'Internal: scrm.pagerank of the graph scrm._refresh_graph built in this transaction.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_communities(
+    method text DEFAULT 'louvain', resolution float8 DEFAULT 1.0, seed integer DEFAULT 0)
+RETURNS TABLE (node bigint, community bigint)
+AS 'MODULE_PATHNAME', 'scrm_refresh_communities'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_communities(text, float8, integer) IS
+  'Internal: scrm.communities of the graph scrm._refresh_graph built in this transaction.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_influence_value(
+    customer_value text, autonomy float8 DEFAULT 1.0, hop_continuation float8 DEFAULT 0.5)
+RETURNS TABLE (node bigint, influence_value float8, retained_share float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_influence_value'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_influence_value(text, float8, float8) IS
+  'Internal: scrm.influence_value over the graph scrm._refresh_graph built in this transaction.';
+
+CREATE OR REPLACE FUNCTION scrm._refresh_churn_impact(
+    customer_value text, contagion float8 DEFAULT 0.8, half_life_months float8 DEFAULT 3,
+    horizon_months float8 DEFAULT 12)
+RETURNS TABLE (node bigint, own_value float8, contagion_loss float8,
+               loss_if_churned float8, value_at_risk float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_churn_impact'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._refresh_churn_impact(text, float8, float8, float8) IS
+  'Internal: scrm.churn_impact over the graph scrm._refresh_graph built in this transaction.';
+
+CREATE OR REPLACE FUNCTION scrm._community_cohesion(edges text, membership text)
+RETURNS TABLE (community bigint, internal_weight float8, total_weight float8)
+AS 'MODULE_PATHNAME', 'scrm_community_cohesion'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 100;
+
+COMMENT ON FUNCTION scrm._community_cohesion(text, text) IS
+  'Internal: per community of membership (node, community), the weight of its members'' ties counted at '
+  'both ends (the graph as undirected), inside the community and in all; the sums behind scrm.modularity. '
+  'edges NULL: the graph scrm._refresh_graph built in this transaction.';
+
+CREATE OR REPLACE FUNCTION scrm._network_reach(edges text, autonomy float8)
+RETURNS TABLE (node bigint, reach float8)
+AS 'MODULE_PATHNAME', 'scrm_network_reach'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
+
+COMMENT ON FUNCTION scrm._network_reach(text, float8) IS
+  'Internal: per node with an outgoing tie, sum_v s_uv / (autonomy + S_v), the shares of other customers'' '
+  'decisions it holds (SOCIAL.md section 2); scrm.refresh turns it into the advocacy network reach. '
+  'edges NULL: the graph scrm._refresh_graph built in this transaction.';
+
+-- Who may store queries that run as a role: scrm.configure records the role
+-- that calls it, and a row written straight into scrm.config may name only a
+-- role its writer is a member of (the rule of ALTER ... OWNER TO), so no one
+-- stores a query that runs with rights they do not have.
+CREATE OR REPLACE FUNCTION scrm._config_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NEW.configured_by IS NULL THEN
+    NEW.configured_by := (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)::regrole;
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, NEW.configured_by::oid, 'MEMBER') THEN
+    RAISE EXCEPTION 'permission denied to store queries that run as role %', NEW.configured_by
+      USING ERRCODE = '42501',
+            DETAIL = 'The queries of scrm.config run as configured_by, so only its members may write that row.',
+            HINT = 'Call scrm.configure as the role the queries should run as.';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._config_guard() IS
+  'Internal: trigger of scrm.config; a row may name in configured_by only a role its writer is a member of '
+  '(NULL: the writer).';
+
+CREATE OR REPLACE TRIGGER config_guard
+BEFORE INSERT OR UPDATE ON scrm.config
+FOR EACH ROW EXECUTE FUNCTION scrm._config_guard();
+
+-- configure is C (src/pipeline.c): it parses the queries with the caller's
+-- search_path, as written, and stores them through _configure, which runs
+-- under the pinned one
+CREATE OR REPLACE FUNCTION scrm._configure(stored text[], columns jsonb, settings jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  s jsonb := scrm._settings(settings);
+BEGIN
+  IF s->>'consent_mode' = 'opt_in' AND NOT (columns->'customers') ? 'social_consent' THEN
+    RAISE EXCEPTION 'the customers query has no social_consent column, which consent_mode opt_in needs'
+      USING ERRCODE = '42703',
+            DETAIL = 'With opt_in (the default) only customers whose social_consent is true enter social processing.',
+            HINT = 'Return the consent as social_consent (e.g. SELECT id AS customer, marketing_ok AS social_consent ...), '
+                   'or set consent_mode to objection to include everyone except customers whose social_consent is false.';
+  END IF;
+  DELETE FROM scrm.config;
+  INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns,
+                           configured_by)
+  VALUES (stored[1], stored[2], stored[3], stored[4], stored[5], stored[6], _configure.settings, _configure.columns,
+          (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole);
+  RETURN jsonb_build_object('inputs', _configure.columns, 'settings', s);
+END
+$$;
+
+COMMENT ON FUNCTION scrm._configure(text[], jsonb, jsonb) IS
+  'Internal: stores the configuration scrm.configure checked: the canonical queries (customers, purchases, '
+  'relationships, interactions, referrals, surveys), the columns each has and the settings, run as the caller.';
+
+CREATE OR REPLACE FUNCTION scrm.configure(
+    customers text,
+    purchases text,
+    relationships text DEFAULT NULL,
+    interactions text DEFAULT NULL,
+    referrals text DEFAULT NULL,
+    surveys text DEFAULT NULL,
+    settings jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'scrm_configure'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb) IS
+  'Point social_crm at a CRM''s own tables: inner queries returning the columns of SOCIAL.md section 10 '
+  '(customers and purchases required; relationships, interactions, referrals, surveys optional) and '
+  'settings overriding the defaults of scrm.default_settings(). Each query must be one read-only SELECT; it '
+  'is parsed with the caller''s search_path, stored with every name schema-qualified, and planned and its '
+  'columns checked now, so a typo fails here (42703/42804); unknown settings fail with 22023. scrm.refresh '
+  'runs the queries as the role that called configure. Replaces the previous configuration; returns the '
+  'columns found and the settings in force.';
+
+-- The steps of scrm.refresh.  Each takes the state of the run (jsonb: the
+-- settings in force, as_of, row counts, step timings, the model fits and tier
+-- thresholds once known), does one thing, leaves its result in a work table
+-- pg_temp._scrm_refresh_<name> and returns the state.  Stored queries reach
+-- them only through the C reader (scrm._refresh_input, _refresh_rfm,
+-- _refresh_graph, _refresh_advocacy), which runs them as the configurer.
+
+-- Note a step's time, report it and return the state
+CREATE OR REPLACE FUNCTION scrm._step_done(r jsonb, step text, started timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ms float8 := round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1)::float8;
+BEGIN
+  RAISE NOTICE 'scrm.refresh: % done in % ms', step, ms;
+  RETURN jsonb_set(r, '{step_ms}', (r->'step_ms') || jsonb_build_object(step, ms));
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_done(jsonb, text, timestamptz) IS
+  'Internal: records the time of a step of scrm.refresh in its state and reports it.';
+
+-- Start: one refresh at a time, the configuration, settings and as_of
+CREATE OR REPLACE FUNCTION scrm._step_start()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cfg scrm.config;
+  s jsonb;
+  caller_work_mem text := current_setting('work_mem');
+BEGIN
+  -- each step reads the inputs as committed when it starts (READ COMMITTED);
+  -- a snapshot taken before the wait for another refresh could not replace
+  -- that refresh's results (40001 after all the work): refuse at once
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'scrm.refresh must run in a READ COMMITTED transaction'
+      USING ERRCODE = '25001',
+            DETAIL = pg_catalog.format('The transaction is %s.', upper(current_setting('transaction_isolation'))),
+            HINT = 'Call scrm.refresh() outside an explicit transaction, or after BEGIN ISOLATION LEVEL READ COMMITTED.';
+  END IF;
+  -- a second refresh waits for the first to end (its rows would collide with
+  -- the first's); readers are never blocked
+  BEGIN
+    LOCK TABLE scrm.customer_score, scrm.community_score IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+  EXCEPTION WHEN lock_not_available THEN
+    RAISE NOTICE 'scrm.refresh: waiting for the refresh of another session to end';
+    LOCK TABLE scrm.customer_score, scrm.community_score IN SHARE ROW EXCLUSIVE MODE;
+  END;
+  SELECT * INTO cfg FROM scrm.config;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'social_crm is not configured'
+      USING ERRCODE = '55000', HINT = 'Call scrm.configure(customers, purchases, ...) first.';
+  END IF;
+  s := scrm._settings(cfg.settings);
+  -- hash joins and aggregates over every customer: give them room while
+  -- refresh runs (restored at the end; an error ends the transaction anyway)
+  IF pg_size_bytes(caller_work_mem) < 256 * 1024 * 1024 THEN
+    PERFORM set_config('work_mem', '256MB', true);
+  END IF;
+  RETURN jsonb_build_object(
+    'started', clock_timestamp(), 'settings', s, 'columns', cfg.columns,
+    'as_of', coalesce((s->>'as_of')::timestamptz, now()), 'configured_by', cfg.configured_by::text,
+    'caller_work_mem', caller_work_mem, 'row_counts', '{}'::jsonb, 'step_ms', '{}'::jsonb);
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_start() IS
+  'Internal: first step of scrm.refresh: waits for any other refresh, reads the configuration and returns the '
+  'state of the run.';
+
+-- Add row counts to the state
+CREATE OR REPLACE FUNCTION scrm._step_count(r jsonb, counts jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT jsonb_set(r, '{row_counts}', (r->'row_counts') || counts) $$;
+
+COMMENT ON FUNCTION scrm._step_count(jsonb, jsonb) IS 'Internal: adds row counts to the state of scrm.refresh.';
+
+-- Customers and consent (SOCIAL.md section 8)
+CREATE OR REPLACE FUNCTION scrm._step_customers(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  has_consent boolean := (r->'columns'->'customers') ? 'social_consent';
+  opt_in boolean := r->'settings'->>'consent_mode' = 'opt_in';
+  dup bigint;
+BEGIN
+  CREATE TEMP TABLE _scrm_refresh_customer ON COMMIT DROP AS
+  SELECT q.customer,
+         bool_and(CASE WHEN NOT has_consent THEN true
+                       WHEN opt_in THEN coalesce(q.social_consent, false)
+                       ELSE coalesce(q.social_consent, true) END) AS consent,
+         count(*) AS rows
+  FROM scrm._refresh_input('customers'::text) AS q(customer bigint, social_consent boolean)
+  GROUP BY 1;
+  IF EXISTS (SELECT 1 FROM pg_temp._scrm_refresh_customer WHERE customer IS NULL) THEN
+    RAISE EXCEPTION 'customers query returned a null customer'
+      USING ERRCODE = '22004', HINT = 'Filter the nulls out, e.g. WHERE customer IS NOT NULL.';
+  END IF;
+  SELECT customer INTO dup FROM pg_temp._scrm_refresh_customer WHERE rows > 1 ORDER BY customer LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'customer % appears more than once in the customers query', dup
+      USING ERRCODE = '22023', HINT = 'Give each customer exactly one row.';
+  END IF;
+  ANALYZE pg_temp._scrm_refresh_customer;
+  RETURN scrm._step_count(r, (SELECT jsonb_build_object('customers', count(*), 'consenting', count(*) FILTER (WHERE consent))
+                              FROM pg_temp._scrm_refresh_customer));
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_customers(jsonb) IS
+  'Internal: step of scrm.refresh: the customers and whether each enters social processing (consent_mode).';
+
+-- RFM of every buyer
+CREATE OR REPLACE FUNCTION scrm._step_rfm(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  as_of timestamptz := (r->>'as_of')::timestamptz;
+  period interval := (r->'settings'->>'period')::interval;
+BEGIN
+  BEGIN
+    -- in memory: sorting the purchases beats a hash aggregate several times
+    CREATE TEMP TABLE _scrm_refresh_rfm ON COMMIT DROP AS
+      SELECT * FROM scrm._refresh_rfm(NULL::text, as_of, period);
+  EXCEPTION WHEN program_limit_exceeded THEN
+    -- more purchases than scrm.max_memory holds: the aggregate over the
+    -- purchases as a tuplestore, both of which spill to disk
+    CREATE TEMP TABLE _scrm_refresh_rfm ON COMMIT DROP AS
+      SELECT q.customer, scrm.rfm(q.purchased_at, q.amount, as_of, period) AS rfm
+      FROM scrm._refresh_input('purchases'::text) AS q(customer bigint, purchased_at timestamptz, amount float8)
+      WHERE q.customer IS NOT NULL AND q.purchased_at IS NOT NULL AND q.amount IS NOT NULL
+      GROUP BY 1;
+  END;
+  -- purchases of customers the customers query does not list drop out
+  DELETE FROM pg_temp._scrm_refresh_rfm x
+  WHERE NOT EXISTS (SELECT 1 FROM pg_temp._scrm_refresh_customer c WHERE c.customer = x.customer);
+  RETURN scrm._step_count(r, jsonb_build_object('buyers', (SELECT count(rfm) FROM pg_temp._scrm_refresh_rfm)));
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_rfm(jsonb) IS 'Internal: step of scrm.refresh: the RFM summary of every buyer.';
+
+-- BG/NBD and Gamma-Gamma fits
+CREATE OR REPLACE FUNCTION scrm._step_fits(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  bg scrm.bgnbd;
+  gg scrm.gammagamma;
+  err_message text;
+  err_detail text;
+BEGIN
+  -- Gamma-Gamma models positive spend: repeat buyers whose repeat purchases
+  -- average 0 or less (free orders, refunds) stay out of the spend fit
+  BEGIN
+    SELECT scrm.bgnbd_fit(x.rfm),
+           scrm.gammagamma_fit(x.rfm) FILTER (WHERE (x.rfm).frequency = 0 OR (x.rfm).monetary > 0)
+      INTO bg, gg
+    FROM pg_temp._scrm_refresh_rfm x WHERE x.rfm IS NOT NULL;
+  EXCEPTION WHEN invalid_parameter_value THEN
+    -- too little history to fit (a new CRM, as_of too early): say so
+    GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
+    RAISE EXCEPTION 'scrm.refresh cannot fit the purchase and spend models: %', err_message
+      USING ERRCODE = '22023', DETAIL = err_detail,
+            HINT = 'The models need purchases before as_of from at least 2 customers, some of them repeat purchases '
+                   'on a later day. Check the purchases query and the as_of setting.';
+  END;
+  RETURN r || jsonb_build_object('purchase_model', bg::text, 'spend_model', gg::text);
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_fits(jsonb) IS 'Internal: step of scrm.refresh: the BG/NBD and Gamma-Gamma fits.';
+
+-- The relationship graph of consenting customers (SOCIAL.md section 10),
+-- built once in C and kept in memory for the graph steps
+CREATE OR REPLACE FUNCTION scrm._step_graph(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  g record;
+BEGIN
+  SELECT * INTO g FROM scrm._refresh_graph(NULL::text,
+    ARRAY(SELECT c.customer FROM pg_temp._scrm_refresh_customer c WHERE c.consent), (r->>'as_of')::timestamptz);
+  IF r->'columns' ? 'relationships' THEN
+    r := scrm._step_count(r, jsonb_build_object('relationships', g.relationships));
+  END IF;
+  RETURN scrm._step_count(r, jsonb_build_object('edges', g.arcs));
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_graph(jsonb) IS
+  'Internal: step of scrm.refresh: the relationship graph of consenting customers, kept in memory.';
+
+-- PageRank and communities of the graph
+CREATE OR REPLACE FUNCTION scrm._step_centrality(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  CREATE TEMP TABLE _scrm_refresh_pagerank ON COMMIT DROP AS
+    SELECT node AS customer, score FROM scrm._refresh_pagerank(0.85::float8, 100, 1e-6::float8, true, NULL::text);
+  CREATE TEMP TABLE _scrm_refresh_community ON COMMIT DROP AS
+    SELECT node AS customer, community
+    FROM scrm._refresh_communities(r->'settings'->>'community_method', 1.0::float8, (r->'settings'->>'seed')::integer);
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_centrality(jsonb) IS 'Internal: step of scrm.refresh: PageRank and communities.';
+
+-- Advocacy of consenting customers, leaving out events whose counterparty
+-- declined (interactions and survey answers are one stream of events)
+CREATE OR REPLACE FUNCTION scrm._step_advocacy(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  as_of timestamptz := (r->>'as_of')::timestamptz;
+  half_life interval := (r->'settings'->>'advocacy_half_life')::interval;
+  autonomy float8 := (r->'settings'->>'autonomy')::float8;
+  scale float8 := (r->'settings'->>'advocacy_scale')::float8;
+BEGIN
+  BEGIN
+    -- in memory: sorting the events beats a hash aggregate several times
+    CREATE TEMP TABLE _scrm_refresh_event_summary ON COMMIT DROP AS
+      SELECT * FROM scrm._refresh_advocacy(NULL::text, as_of, half_life,
+                                           ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent),
+                                           ARRAY(SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent));
+  EXCEPTION WHEN program_limit_exceeded THEN
+    -- more events than scrm.max_memory holds: the aggregate, sorting by
+    -- customer (the survey score is an ordered aggregate), which can spill
+    CREATE TEMP TABLE _scrm_refresh_event_summary ON COMMIT DROP AS
+    SELECT customer, events, (a).net, (a).valence, (a).distinct_counterparties, converted, survey_score
+    FROM (SELECT e.customer, count(*) AS events,
+                 scrm.advocacy(e.kind, e.occurred_at, as_of, e.counterparty, e.audience, half_life, e.customer, e.score) AS a,
+                 bool_or(e.kind = 'referral_converted' AND e.occurred_at <= as_of AND e.occurred_at >= as_of - interval '3 years'
+                         AND e.counterparty IS DISTINCT FROM e.customer) AS converted,
+                 (array_agg(e.score ORDER BY e.occurred_at DESC, e.score)
+                    FILTER (WHERE e.kind = 'survey' AND e.score IS NOT NULL AND e.occurred_at <= as_of
+                                  AND e.occurred_at >= as_of - interval '365 days'))[1] AS survey_score
+          FROM (SELECT i.customer,
+                       CASE WHEN i.kind = 'complaint' AND i.resolved THEN 'complaint_resolved' ELSE i.kind END AS kind,
+                       i.occurred_at, i.counterparty, i.audience, NULL::integer AS score
+                FROM scrm._refresh_input('interactions'::text)
+                     AS i(customer bigint, kind text, occurred_at timestamptz, counterparty bigint, audience bigint,
+                          resolved boolean)
+                UNION ALL
+                SELECT v.customer, 'survey', v.answered_at, NULL, NULL, v.score::integer
+                FROM scrm._refresh_input('surveys'::text) AS v(customer bigint, score bigint, answered_at timestamptz)) e
+          WHERE e.customer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
+            AND (e.counterparty IS NULL
+                 OR e.counterparty NOT IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE NOT consent))
+          GROUP BY e.customer) x;
+  END;
+  r := scrm._step_count(r, jsonb_build_object('events', (SELECT coalesce(sum(events), 0) FROM pg_temp._scrm_refresh_event_summary)));
+  CREATE TEMP TABLE _scrm_refresh_advocacy ON COMMIT DROP AS
+  WITH
+  -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
+  reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(NULL::text, autonomy)),
+  pts AS (
+    SELECT a.customer, a.valence, a.distinct_counterparties, a.converted, a.survey_score,
+           a.net * CASE WHEN a.net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(x.p, 0))) ELSE 1 END AS points
+    FROM pg_temp._scrm_refresh_event_summary a LEFT JOIN reach x USING (customer))
+  SELECT customer, valence, distinct_counterparties, converted, survey_score, points,
+         round(100 * (1 - exp(-greatest(points, 0) / scale)))::int AS score,
+         round(100 * (1 - exp(-greatest(-points, 0) / scale)))::int AS detractor
+  FROM pts;
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_advocacy(jsonb) IS
+  'Internal: step of scrm.refresh: advocacy of consenting customers with network reach.';
+
+-- Monetary value (CLV) and advocacy of every customer
+CREATE OR REPLACE FUNCTION scrm._step_clv(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  bg scrm.bgnbd := (r->>'purchase_model')::scrm.bgnbd;
+  gg scrm.gammagamma := (r->>'spend_model')::scrm.gammagamma;
+  steps integer := (r->'settings'->>'clv_steps')::integer;
+  step float8 := (r->'settings'->>'clv_step')::float8;
+  rate float8 := (r->'settings'->>'discount_rate')::float8;
+BEGIN
+  CREATE TEMP TABLE _scrm_refresh_value ON COMMIT DROP AS
+  SELECT c.customer, c.consent,
+         scrm.p_alive(bg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age) AS p_alive,
+         scrm.expected_purchases(bg, steps * step, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age) AS expected_purchases,
+         -- a repeat buyer whose repeat purchases average 0 or less is worth 0
+         CASE WHEN (x.rfm).frequency > 0 AND (x.rfm).monetary <= 0 THEN 0 ELSE
+         coalesce(scrm.clv(bg, gg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age, (x.rfm).monetary, steps, step, rate), 0)
+         END AS monetary_value,
+         CASE WHEN c.consent THEN coalesce(a.points, 0) END AS advocacy_points,
+         CASE WHEN c.consent THEN coalesce(a.score, 0) END AS advocate_score,
+         CASE WHEN c.consent THEN scrm._advocate_label(coalesce(a.score, 0), coalesce(a.detractor, 0),
+                                                       coalesce(a.distinct_counterparties, 0), coalesce(a.converted, false),
+                                                       a.survey_score) END AS advocate_label,
+         CASE WHEN c.consent THEN scrm.nps_class(a.survey_score) END AS nps_class,
+         coalesce(a.valence, 1) AS valence
+  FROM pg_temp._scrm_refresh_customer c
+  LEFT JOIN pg_temp._scrm_refresh_rfm x USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_advocacy a USING (customer);
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_clv(jsonb) IS
+  'Internal: step of scrm.refresh: CLV, P(alive) and expected purchases of every customer, with their advocacy.';
+
+-- Referral and influence value (SOCIAL.md sections 1 and 2)
+CREATE OR REPLACE FUNCTION scrm._step_social(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  CREATE TEMP TABLE _scrm_refresh_referral ON COMMIT DROP AS
+  SELECT node AS customer, referral_value FROM scrm.referral_value(
+    'SELECT q.* FROM scrm._refresh_input(''referrals''::text)
+                     AS q(referrer bigint, referred bigint, reward_cost float8, incrementality float8)
+     WHERE q.referrer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
+       AND q.referred IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)'::text,
+    'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent'::text,
+    (r->'settings'->>'incrementality')::float8, (r->'settings'->>'acquisition_saving')::float8);
+  CREATE TEMP TABLE _scrm_refresh_influence ON COMMIT DROP AS
+  SELECT node AS customer, influence_value FROM scrm._refresh_influence_value(
+    'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent'::text,
+    (r->'settings'->>'autonomy')::float8, (r->'settings'->>'hop_continuation')::float8);
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_social(jsonb) IS 'Internal: step of scrm.refresh: referral and influence value.';
+
+-- Social adjustment (SOCIAL.md section 4) and tier thresholds (section 5)
+CREATE OR REPLACE FUNCTION scrm._step_adjustment(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cap float8 := (r->'settings'->>'cap')::float8;
+  floor_value float8 := (r->'settings'->>'floor')::float8;
+  excellent float8 := (r->'settings'->>'excellent_percentile')::float8 / 100;
+  exceptional float8 := (r->'settings'->>'exceptional_percentile')::float8 / 100;
+  excellent_from float8;
+  exceptional_from float8;
+BEGIN
+  CREATE TEMP TABLE _scrm_refresh_total ON COMMIT DROP AS
+  SELECT v.*, CASE WHEN v.consent THEN coalesce(f.referral_value, 0) END AS referral_value,
+         CASE WHEN v.consent THEN coalesce(i.influence_value, 0) END AS influence_value,
+         CASE WHEN v.consent
+              THEN scrm.social_value(v.monetary_value, coalesce(f.referral_value, 0), coalesce(i.influence_value, 0),
+                                     v.valence, cap, floor_value)
+              ELSE v.monetary_value END AS total_value,
+         p.score AS pagerank, m.community
+  FROM pg_temp._scrm_refresh_value v
+  LEFT JOIN pg_temp._scrm_refresh_referral f USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_influence i USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_pagerank p USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_community m USING (customer);
+  SELECT percentile_cont(excellent) WITHIN GROUP (ORDER BY total_value),
+         percentile_cont(exceptional) WITHIN GROUP (ORDER BY total_value)
+    INTO excellent_from, exceptional_from
+  FROM pg_temp._scrm_refresh_total WHERE p_alive >= 0.5;
+  IF excellent_from IS NULL THEN
+    -- nobody alive: thresholds over everyone
+    SELECT percentile_cont(excellent) WITHIN GROUP (ORDER BY total_value),
+           percentile_cont(exceptional) WITHIN GROUP (ORDER BY total_value)
+      INTO excellent_from, exceptional_from
+    FROM pg_temp._scrm_refresh_total;
+  END IF;
+  RETURN r || jsonb_build_object('excellent_from', excellent_from, 'exceptional_from', exceptional_from);
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_adjustment(jsonb) IS
+  'Internal: step of scrm.refresh: total value (monetary plus the capped social adjustment) and the tier thresholds.';
+
+-- Churn impact (SOCIAL.md section 6)
+CREATE OR REPLACE FUNCTION scrm._step_churn(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  CREATE TEMP TABLE _scrm_refresh_churn ON COMMIT DROP AS
+  SELECT node AS customer, loss_if_churned, value_at_risk FROM scrm._refresh_churn_impact(
+    'SELECT customer AS node, monetary_value AS value, coalesce(1 - p_alive, 0) AS p_churn
+     FROM pg_temp._scrm_refresh_value WHERE consent'::text,
+    (r->'settings'->>'contagion')::float8, (r->'settings'->>'contagion_half_life_months')::float8,
+    (r->'settings'->>'churn_horizon_months')::float8);
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_churn(jsonb) IS 'Internal: step of scrm.refresh: churn impact.';
+
+-- Replace the results: one transaction, so readers see the old or the new
+CREATE OR REPLACE FUNCTION scrm._step_write(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  started timestamptz := (r->>'started')::timestamptz;
+  policy text := r->'settings'->>'tier_policy';
+  excellent_from float8 := (r->>'excellent_from')::float8;
+  exceptional_from float8 := (r->>'exceptional_from')::float8;
+  tiers text[] := ARRAY['good', 'excellent', 'exceptional'];
+BEGIN
+  DELETE FROM scrm.customer_score;
+  INSERT INTO scrm.customer_score
+  SELECT t.customer, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
+         t.referral_value, t.influence_value, t.advocacy_points, t.advocate_score, t.advocate_label, t.nps_class,
+         CASE WHEN t.consent THEN t.total_value - t.monetary_value END,
+         t.total_value,
+         CASE WHEN policy = 'no_harm' AND array_position(tiers, t.tm) > array_position(tiers, t.tt)
+              THEN t.tm ELSE t.tt END,
+         t.tm,
+         policy = 'symmetric' AND array_position(tiers, t.tt) < array_position(tiers, t.tm),
+         CASE WHEN t.consent THEN t.pagerank END, CASE WHEN t.consent THEN t.community END,
+         CASE WHEN t.consent THEN t.value_at_risk END, CASE WHEN t.consent THEN t.loss_if_churned END,
+         started
+  FROM (SELECT x.*, ch.value_at_risk, ch.loss_if_churned,
+               scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
+               scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
+        FROM pg_temp._scrm_refresh_total x LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t;
+  -- community clout (SOCIAL.md section 7)
+  DELETE FROM scrm.community_score;
+  INSERT INTO scrm.community_score
+  WITH m AS (
+    SELECT community, count(*) AS members, sum(monetary_value) AS monetary_value, sum(total_value) AS total_value,
+           sum(referral_value) AS referral_value, sum(influence_value) AS influence_value,
+           count(*) FILTER (WHERE advocate_label = 'advocate') AS advocates,
+           count(*) FILTER (WHERE advocate_label = 'detractor') AS detractors
+    FROM pg_temp._scrm_refresh_total WHERE consent AND community IS NOT NULL GROUP BY community),
+  e AS (
+    SELECT community, internal_weight AS internal, total_weight AS touching
+    FROM scrm._community_cohesion(NULL::text, 'SELECT customer AS node, community FROM pg_temp._scrm_refresh_community'::text))
+  SELECT m.community, m.members, m.monetary_value, m.total_value, m.referral_value, m.influence_value,
+         m.advocates, m.detractors, 100.0 * (m.advocates - m.detractors) / m.members,
+         m.total_value, 100 * percent_rank() OVER (ORDER BY m.total_value),
+         coalesce(e.internal, 0) / nullif(e.touching, 0), started
+  FROM m LEFT JOIN e USING (community);
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_write(jsonb) IS
+  'Internal: step of scrm.refresh: tiers, then the results replace those of the last refresh.';
+
+-- Log the run, drop the work tables, return the summary
+CREATE OR REPLACE FUNCTION scrm._step_finish(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  started timestamptz := (r->>'started')::timestamptz;
+  n bigint := (SELECT count(*) FROM pg_temp._scrm_refresh_total);
+BEGIN
+  INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
+                                row_counts, step_ms, configured_by)
+  VALUES (started, clock_timestamp(), (r->>'as_of')::timestamptz, n, r->'settings',
+          (r->>'purchase_model')::scrm.bgnbd, (r->>'spend_model')::scrm.gammagamma,
+          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole);
+  -- drop the work tables now, so a second refresh in this transaction can
+  -- create them again (a failed refresh takes them with its rollback)
+  DROP TABLE pg_temp._scrm_refresh_customer, pg_temp._scrm_refresh_rfm, pg_temp._scrm_refresh_pagerank,
+             pg_temp._scrm_refresh_community, pg_temp._scrm_refresh_event_summary, pg_temp._scrm_refresh_advocacy,
+             pg_temp._scrm_refresh_value, pg_temp._scrm_refresh_referral, pg_temp._scrm_refresh_influence,
+             pg_temp._scrm_refresh_total, pg_temp._scrm_refresh_churn;
+  PERFORM set_config('work_mem', r->>'caller_work_mem', true);
+  RETURN jsonb_build_object('customers', n, 'as_of', r->'as_of', 'row_counts', r->'row_counts', 'step_ms', r->'step_ms',
+                            'total_ms', round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1));
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_finish(jsonb) IS
+  'Internal: last step of scrm.refresh: logs the run in scrm.refresh_log and returns its summary.';
+
+-- jit off while refresh runs: its statements run once each over work tables
+-- without statistics, whose wild row estimates made PostgreSQL spend up to a
+-- quarter of a second compiling a plan that runs for less
+CREATE OR REPLACE FUNCTION scrm.refresh()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+  r jsonb := scrm._step_start();
+  t timestamptz;
+BEGIN
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_customers(r), 'customers'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_rfm(r), 'rfm'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_fits(r), 'model fits'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_graph(r), 'graph'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_centrality(r), 'pagerank and communities'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_advocacy(r), 'advocacy'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_clv(r), 'clv'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_social(r), 'referral and influence value'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_adjustment(r), 'social adjustment and tiers'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_churn(r), 'churn impact'::text, t);
+  t := clock_timestamp(); r := scrm._step_done(scrm._step_write(r), 'write results'::text, t);
+  RETURN scrm._step_finish(r);
+END
+$$;
+
+COMMENT ON FUNCTION scrm.refresh() IS
+  'Runs the whole pipeline over the configured inputs in one transaction: RFM, BG/NBD and Gamma-Gamma '
+  'fits, CLV, the relationship graph of consenting customers, PageRank, communities, advocacy with '
+  'network reach, NPS class, referral and influence value, social adjustment, tiers, churn impact and '
+  'community clout. The configured queries run as the role that configured them, read-only, whoever '
+  'refreshes. Replaces the results read by scrm.customer_value and scrm.community_clout atomically '
+  '(one refresh at a time: a second one waits for the first to end; readers are never blocked), '
+  'logs the run in scrm.refresh_log and returns a summary (row counts, per-step milliseconds). NOTICE '
+  'messages report each step.';
