@@ -56,6 +56,7 @@ typedef struct ReaderState
 	bool	   *isnull;
 	int			maxatt;
 	uint64		rows;
+	double	   *rows_estimate;	/* the planner's, once planned (or NULL) */
 	/* rows waiting for their keys' lookups (uuid and text keys) */
 	bool		batched;
 	int			npending;
@@ -66,7 +67,7 @@ typedef struct ReaderState
 	StringInfoData copies;		/* their other by-reference values, by offset */
 } ReaderState;
 
-/* Room for a copied key of a pending row (longer ones go to row_cxt) */
+/* Room for the bytes of a long key of a pending row (longer ones go to row_cxt) */
 #define READER_KEY_INLINE 64
 
 /*
@@ -385,7 +386,12 @@ reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 		st->maxatt = Max(st->maxatt, st->cols[i].attnum);
 		if (st->cols[i].type == SCRM_COL_KEY && st->cols[i].attnum != 0 &&
 			st->cols[i].keys && ScrmKeysBatched(st->cols[i].keys))
+		{
 			st->batched = true;
+			/* a graph has about a tenth as many nodes as edges */
+			if (st->rows_estimate && *st->rows_estimate > 0)
+				ScrmKeysReserve(st->cols[i].keys, (int64) (*st->rows_estimate / 8));
+		}
 	}
 	if (st->batched && st->pvalues == NULL)
 	{
@@ -472,27 +478,31 @@ reader_pend(ReaderState *st, TupleTableSlot *slot)
 		if (col->type == SCRM_COL_KEY && col->keys && ScrmKeysBatched(col->keys))
 		{
 			Datum		v = slot->tts_values[a - 1];
-			char	   *dst = st->kbuf + (st->npending * st->ncols + i) * READER_KEY_INLINE;
 
-			/* copy the key (the tuple goes away), hash it, start loading its slot */
-			if (col->typid == UUIDOID)
-			{
-				memcpy(dst, DatumGetPointer(v), UUID_LEN);
-				v = PointerGetDatum(dst);
-			}
-			else
+			if (col->typid != UUIDOID)
 			{
 				ScrmColumn	as_text = {NULL, SCRM_COL_TEXT, false, 0, col->typid, NULL};
-				struct varlena *t = (struct varlena *) DatumGetPointer(convert_value(&as_text, v));
-				int			len = VARSIZE_ANY_EXHDR(t);
 
-				if (VARHDRSZ + len > READER_KEY_INLINE)
-					dst = MemoryContextAlloc(st->row_cxt, VARHDRSZ + len);
-				SET_VARSIZE(dst, VARHDRSZ + len);
-				memcpy(dst + VARHDRSZ, VARDATA_ANY(t), len);
-				v = PointerGetDatum(dst);
+				v = convert_value(&as_text, v);
 			}
+			/* hash the key and start loading its slot */
 			ScrmKeysPrepare(col->keys, v, p);
+			/*
+			 * The tuple goes away: the probe holds a key's first 16 bytes,
+			 * the rest of a longer one is copied
+			 */
+			if (p->len > 16)
+			{
+				char	   *dst = st->kbuf + (st->npending * st->ncols + i) * READER_KEY_INLINE;
+
+				if (p->len > READER_KEY_INLINE)
+					dst = MemoryContextAlloc(st->row_cxt, p->len);
+				memcpy(dst, p->bytes, p->len);
+				p->bytes = dst;
+			}
+			else
+				p->bytes = NULL;
+			p->key = (Datum) 0;
 			p->off = -2;
 			continue;
 		}
@@ -722,6 +732,7 @@ ScrmReadQueryAs(const char *query, const char *what, Oid role,
 	st.ncols = ncols;
 	st.callback = callback;
 	st.arg = arg;
+	st.rows_estimate = rows_estimate;
 	st.caller_cxt = CurrentMemoryContext;
 	st.row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									   "social_crm inner query row",

@@ -120,6 +120,7 @@ extern Oid	ScrmKeysType(const ScrmKeys *k);
 extern bool ScrmKeysInteger(const ScrmKeys *k);
 extern int64 ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid);
 extern bool ScrmKeysBatched(const ScrmKeys *k);
+extern void ScrmKeysReserve(ScrmKeys *k, int64 n);
 extern void ScrmKeysPrepare(ScrmKeys *k, Datum key, ScrmKeyProbe *p);
 extern int64 ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p);
 extern bool ScrmKeysKnown(const ScrmKeys *k, int64 id);

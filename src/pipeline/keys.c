@@ -32,6 +32,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -64,6 +65,7 @@ typedef struct KeySlot
 	uint32		hash;
 	uint32		tag;			/* code + 1 (0: empty), the length class above */
 	uint64		w[2];			/* the key's first 16 bytes, zero-padded */
+	uint64		pad;			/* 32 bytes: two slots a cache line, none across two */
 } KeySlot;
 
 /* tag: code + 1 in 27 bits, the key's length (17: longer) in 5 */
@@ -90,6 +92,7 @@ struct ScrmKeys
 	int64		cap;
 	Datum	   *keys;			/* code -> key */
 	struct KeySlot *slots;		/* open addressing, linear probing */
+	void	   *slots_mem;		/* their allocation */
 	uint64		mask;
 	int64		frozen;			/* keys known when frozen; -1 before */
 	char	   *arena;			/* current block for key copies */
@@ -229,10 +232,38 @@ key_bytes(const ScrmKeys *k, Datum key, int *len)
 	return VARDATA_ANY(DatumGetPointer(key));
 }
 
+/*
+ * n <= 8 bytes as memcpy into a zeroed word would give them, built in a
+ * register (a byte-wise copy into memory read back as a word stalls the
+ * store-to-load forwarding)
+ */
+static inline uint64
+load_word(const char *b, int n)
+{
+	uint64		x = 0;
+	int			i;
+
+	if (n == 8)
+	{
+		memcpy(&x, b, 8);
+		return x;
+	}
+	for (i = 0; i < n; i++)
+#ifdef WORDS_BIGENDIAN
+		x |= (uint64) (unsigned char) b[i] << (56 - 8 * i);
+#else
+		x |= (uint64) (unsigned char) b[i] << (8 * i);
+#endif
+	return x;
+}
+
 /* Prepare the lookup of key: its bytes, inline words and hash */
 static inline void
 probe_init(const ScrmKeys *k, Datum key, ScrmKeyProbe *p)
 {
+	uint64		w0,
+				w1;
+
 	p->off = -1;
 	p->key = key;
 	if (k->kind == KEYS_GENERIC)
@@ -244,16 +275,18 @@ probe_init(const ScrmKeys *k, Datum key, ScrmKeyProbe *p)
 		return;
 	}
 	p->bytes = key_bytes(k, key, &p->len);
-	p->w[0] = p->w[1] = 0;
-	memcpy(p->w, p->bytes, Min(p->len, 16));
+	w0 = load_word(p->bytes, Min(p->len, 8));
+	w1 = p->len > 8 ? load_word(p->bytes + 8, Min(p->len - 8, 8)) : 0;
+	p->w[0] = w0;
+	p->w[1] = w1;
 	if (p->len <= 16)
-		p->hash = (uint32) ScrmMix64(p->w[0] ^ ScrmMix64(p->w[1] ^ (uint64) p->len));
+		p->hash = (uint32) ScrmMix64(w0 ^ ScrmMix64(w1 ^ (uint64) p->len));
 	else
 		p->hash = hash_bytes((const unsigned char *) p->bytes, p->len);
 }
 
 /* Does slot hold the key of p? */
-static inline bool
+static pg_attribute_always_inline bool
 slot_matches(const ScrmKeys *k, const KeySlot *slot, const ScrmKeyProbe *p)
 {
 	int			len;
@@ -275,15 +308,18 @@ slot_matches(const ScrmKeys *k, const KeySlot *slot, const ScrmKeyProbe *p)
 
 /* Copy a key into the arena (text keys with a 4-byte header) */
 static Datum
-key_copy(ScrmKeys *k, Datum key)
+key_copy(ScrmKeys *k, const ScrmKeyProbe *p)
 {
+	Datum		key = p->key;
 	Size		size;
 	char	   *dst;
 
 	if (k->typbyval)
 		return key;
 	if (k->kind == KEYS_TEXT)
-		size = VARHDRSZ + VARSIZE_ANY_EXHDR(DatumGetPointer(key));
+		size = VARHDRSZ + p->len;
+	else if (k->kind == KEYS_UUID)
+		size = UUID_LEN;
 	else
 		size = datumGetSize(key, false, k->typlen);
 	size = MAXALIGN(size);
@@ -299,11 +335,14 @@ key_copy(ScrmKeys *k, Datum key)
 	k->arena_left -= size;
 	if (k->kind == KEYS_TEXT)
 	{
-		int			len = VARSIZE_ANY_EXHDR(DatumGetPointer(key));
-
-		SET_VARSIZE(dst, VARHDRSZ + len);
-		memcpy(VARDATA(dst), VARDATA_ANY(DatumGetPointer(key)), len);
+		/* the first 16 bytes from the probe: the key itself may be gone */
+		SET_VARSIZE(dst, VARHDRSZ + p->len);
+		memcpy(VARDATA(dst), p->w, Min(p->len, 16));
+		if (p->len > 16)
+			memcpy(VARDATA(dst) + 16, p->bytes + 16, p->len - 16);
 	}
+	else if (k->kind == KEYS_UUID)
+		memcpy(dst, p->w, UUID_LEN);
 	else if (k->typlen == -1)
 	{
 		struct varlena *v = PG_DETOAST_DATUM(key);
@@ -321,12 +360,15 @@ keys_rehash(ScrmKeys *k, int64 cap)
 {
 	uint64		nslots = 1024;
 	KeySlot    *old = k->slots;
+	void	   *old_mem = k->slots_mem;
 	uint64		oldn = old ? k->mask + 1 : 0;
 	uint64		i;
 
 	while (nslots < (uint64) cap * 2)
 		nslots *= 2;
-	k->slots = ScrmAlloc0(&k->budget, nslots, sizeof(KeySlot));
+	/* aligned to a cache line (two slots more of room: up to 56 bytes go) */
+	k->slots_mem = ScrmAlloc0(&k->budget, nslots + 2, sizeof(KeySlot));
+	k->slots = (KeySlot *) TYPEALIGN(64, k->slots_mem);
 	k->mask = nslots - 1;
 	for (i = 0; i < oldn; i++)
 	{
@@ -342,7 +384,7 @@ keys_rehash(ScrmKeys *k, int64 cap)
 		k->slots[h] = old[i];
 	}
 	if (old)
-		ScrmFree(&k->budget, old, oldn, sizeof(KeySlot));
+		ScrmFree(&k->budget, old_mem, oldn + 2, sizeof(KeySlot));
 }
 
 /*
@@ -373,17 +415,15 @@ ScrmKeysPrepare(ScrmKeys *k, Datum key, ScrmKeyProbe *p)
  * (and bytes) must still be valid.
  */
 int64
-ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *pp)
+ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p)
 {
-	ScrmKeyProbe p = *pp;
 	uint64		s;
 	KeySlot    *slot;
-	Datum		key = p.key;
 
-	s = p.hash & k->mask;
+	s = p->hash & k->mask;
 	while ((slot = &k->slots[s])->tag != 0)
 	{
-		if (slot_matches(k, slot, &p))
+		if (slot_matches(k, slot, p))
 			return SLOT_CODE(slot) - 1;
 		s = (s + 1) & k->mask;
 	}
@@ -399,11 +439,11 @@ ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *pp)
 		k->keys = ScrmRealloc(&k->budget, k->keys, k->cap, cap, sizeof(Datum));
 		k->cap = cap;
 	}
-	k->keys[k->n] = key_copy(k, key);
-	slot->hash = p.hash;
-	slot->tag = MAKE_TAG(k->n + 1, p.len);
-	slot->w[0] = p.w[0];
-	slot->w[1] = p.w[1];
+	k->keys[k->n] = key_copy(k, p);
+	slot->hash = p->hash;
+	slot->tag = MAKE_TAG(k->n + 1, p->len);
+	slot->w[0] = p->w[0];
+	slot->w[1] = p->w[1];
 	k->n++;
 	if ((uint64) k->n * 2 > k->mask)
 		keys_rehash(k, k->n);
@@ -439,6 +479,20 @@ ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid)
 	return ScrmKeysLookup(k, &p);
 }
 
+/*
+ * Make room for about n keys before they come (a reader's estimate), so
+ * that the table does not grow through every size on the way
+ */
+void
+ScrmKeysReserve(ScrmKeys *k, int64 n)
+{
+	if (!OidIsValid(k->typid) || k->kind == KEYS_INT || k->frozen >= 0)
+		return;
+	n = Min(n, (int64) 1 << 24);
+	if (k->slots == NULL || (uint64) n * 2 > k->mask + 1)
+		keys_rehash(k, Max(n, 512));
+}
+
 /* Was id among the keys when the dictionary was frozen? */
 bool
 ScrmKeysKnown(const ScrmKeys *k, int64 id)
@@ -456,7 +510,8 @@ ScrmKeysCount(const ScrmKeys *k)
 /* A key and its code, for sorting: 8 leading bytes first, big-endian */
 typedef struct KeySortItem
 {
-	uint64		prefix;
+	uint64		prefix;			/* bytes 0-7, big-endian */
+	uint64		prefix2;		/* bytes 8-15 (text keys) */
 	int32		code;
 } KeySortItem;
 
@@ -474,6 +529,8 @@ key_sort_cmp(const void *pa, const void *pb, void *arg)
 
 	if (a->prefix != b->prefix)
 		return a->prefix < b->prefix ? -1 : 1;
+	if (a->prefix2 != b->prefix2)
+		return a->prefix2 < b->prefix2 ? -1 : 1;
 	if (k->kind == KEYS_GENERIC)
 		return DatumGetInt32(FunctionCall2Coll(k->cmp_fn, k->collation,
 											   k->keys[a->code], k->keys[b->code]));
@@ -485,28 +542,12 @@ key_sort_cmp(const void *pa, const void *pb, void *arg)
 	return (la > lb) - (la < lb);
 }
 
-/* The first 8 bytes of a uuid or text key, zero-padded, as a big-endian number */
-static uint64
-key_prefix(const ScrmKeys *k, Datum key)
-{
-	int			len,
-				i;
-	const char *p;
-	uint64		x = 0;
-
-	if (k->kind == KEYS_GENERIC)
-		return 0;
-	p = key_bytes(k, key, &len);
-	for (i = 0; i < 8; i++)
-		x = (x << 8) | (i < len ? (unsigned char) p[i] : 0);
-	return x;
-}
-
 /*
- * Sort keys: an LSD radix sort on the 8-byte prefixes (four passes of 16
- * bits), then a comparison sort of each run of equal prefixes, which holds
- * the keys that need more than 8 bytes to be told apart (all of them for
- * other types, whose prefix is 0).
+ * Sort keys: an LSD radix sort on the 16-byte prefixes of text keys (the
+ * 8-byte ones of uuids, which differ there), 16 bits a pass, then a
+ * comparison sort of each run of equal prefixes, which holds the keys that
+ * need more bytes to be told apart (all of them for other types, whose
+ * prefix is 0).
  */
 static void
 sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
@@ -518,17 +559,19 @@ sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
 	{
 		KeySortItem *tmp = ScrmAlloc(&k->budget, n, sizeof(KeySortItem));
 		int64	   *count = ScrmAlloc(&k->budget, 65536, sizeof(int64));
-		int			shift;
+		int			pass;
 
-		for (shift = 0; shift < 64; shift += 16)
+		/* passes 0-3 on prefix2 (text only), 4-7 on prefix: least significant first */
+		for (pass = k->kind == KEYS_TEXT ? 0 : 4; pass < 8; pass++)
 		{
 			KeySortItem *swap;
+			int			shift = (pass % 4) * 16;
 			int64		sum = 0;
 
 			CHECK_FOR_INTERRUPTS();
 			memset(count, 0, sizeof(int64) * 65536);
 			for (i = 0; i < n; i++)
-				count[(items[i].prefix >> shift) & 0xFFFF]++;
+				count[((pass < 4 ? items[i].prefix2 : items[i].prefix) >> shift) & 0xFFFF]++;
 			for (i = 0; i < 65536; i++)
 			{
 				int64		c = count[i];
@@ -537,17 +580,18 @@ sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
 				sum += c;
 			}
 			for (i = 0; i < n; i++)
-				tmp[count[(items[i].prefix >> shift) & 0xFFFF]++] = items[i];
+				tmp[count[((pass < 4 ? items[i].prefix2 : items[i].prefix) >> shift) & 0xFFFF]++] = items[i];
 			swap = items;
 			items = tmp;
 			tmp = swap;
 		}
-		/* four passes: the sorted items are back in the caller's array */
+		/* an even number of passes: the sorted items are back in the caller's array */
 		ScrmFree(&k->budget, tmp, n, sizeof(KeySortItem));
 		ScrmFree(&k->budget, count, 65536, sizeof(int64));
 		for (i = 0; i < n; i = j)
 		{
-			for (j = i + 1; j < n && items[j].prefix == items[i].prefix; j++)
+			for (j = i + 1; j < n && items[j].prefix == items[i].prefix &&
+				 items[j].prefix2 == items[i].prefix2; j++)
 				;
 			if (j - i > 1)
 				qsort_interruptible(items + i, j - i, sizeof(KeySortItem), key_sort_cmp, k);
@@ -576,12 +620,29 @@ ScrmKeysFreeze(ScrmKeys *k)
 		return NULL;
 	}
 	items = ScrmAlloc(&k->budget, Max(k->n, 1), sizeof(KeySortItem));
-	for (i = 0; i < k->n; i++)
+	if (k->kind == KEYS_GENERIC)
+		for (i = 0; i < k->n; i++)
+		{
+			items[i].prefix = items[i].prefix2 = 0;
+			items[i].code = (int32) i;
+		}
+	else if (k->slots)
 	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		items[i].prefix = key_prefix(k, k->keys[i]);
-		items[i].code = (int32) i;
+		/* the prefixes are in the slots (no key read): big-endian numbers */
+		uint64		j;
+
+		for (j = 0; j <= k->mask; j++)
+		{
+			int32		c = SLOT_CODE(&k->slots[j]);
+
+			if ((j & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (c == 0)
+				continue;
+			items[c - 1].prefix = pg_ntoh64(k->slots[j].w[0]);
+			items[c - 1].prefix2 = k->kind == KEYS_TEXT ? pg_ntoh64(k->slots[j].w[1]) : 0;
+			items[c - 1].code = c - 1;
+		}
 	}
 	sort_items(k, items, k->n);
 	map = palloc(sizeof(int32) * Max(k->n, 1));
