@@ -28,6 +28,7 @@ SELECT scrm.configure(
   surveys => 'SELECT customer, score, answered_at FROM crm.surveys',
   settings => '{"as_of": "1998-07-01", "cap": 0.4}');
 SELECT scrm.refresh();
+SELECT scrm.refresh();   -- two snapshots in scrm.customer_history
 SQL
 pg_dump -Fc -f "$dir/a.dump" scrm_dump_a
 createdb scrm_dump_b
@@ -37,10 +38,11 @@ snapshot() {
   psql -At -d "$1" <<'SQL'
 SELECT 'advocacy_kind', kind, weight, description FROM scrm.advocacy_kind ORDER BY kind;
 SELECT 'relationship_kind', kind, weight, bidirectional FROM scrm.relationship_kind ORDER BY kind;
-SELECT 'config', customers, purchases, relationships, interactions, referrals, surveys, settings, columns, configured_at FROM scrm.config;
+SELECT 'config', customers, purchases, relationships, interactions, referrals, surveys, settings, columns, configured_at, key_type, time_zone FROM scrm.config;
 SELECT 'customer_score', s.* FROM scrm.customer_score s ORDER BY customer;
 SELECT 'community_score', s.* FROM scrm.community_score s ORDER BY community;
 SELECT 'refresh_log', l.* FROM scrm.refresh_log l ORDER BY id;
+SELECT 'customer_history', h.* FROM scrm.customer_history h ORDER BY refresh_id, customer_key;
 SELECT 'model_fit', f.* FROM scrm.model_fit f ORDER BY model;
 SQL
 }

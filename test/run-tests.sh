@@ -27,6 +27,7 @@ pg_virtualenv -t -v 15 -o fsync=off -o max_parallel_workers_per_gather=2 \
   bash test/reliability-test.sh || status=1
   bash test/cancel-test.sh || status=1
   bash test/messy-test.sh || status=1
+  bash test/progress-test.sh || status=1
   bash test/cron-test.sh || status=1
   exit $status
 '

@@ -261,3 +261,59 @@ scrm_check_input(PG_FUNCTION_ARGS)
 			 errhint("Run ALTER EXTENSION social_crm UPDATE.")));
 	PG_RETURN_NULL();
 }
+
+typedef struct SegmentOut
+{
+	ReturnSetInfo *rsinfo;
+	ScrmKeys   *keys;
+	MemoryContext row_cxt;
+} SegmentOut;
+
+static void
+put_segment_row(void *arg, Datum *values, bool *isnull)
+{
+	SegmentOut *out = (SegmentOut *) arg;
+	MemoryContext old = MemoryContextSwitchTo(out->row_cxt);
+	Datum		result[2];
+	bool		nulls[2] = {false, isnull[1]};
+
+	if (isnull[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("segments query returned a null customer"),
+				 errhint("Filter the nulls out, e.g. WHERE customer IS NOT NULL.")));
+	result[0] = CStringGetTextDatum(ScrmKeysOut(out->keys, DatumGetInt64(values[0])));
+	result[1] = values[1];
+	tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, result, nulls);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(out->row_cxt);
+}
+
+/*
+ * scrm._segments(segments text) RETURNS TABLE (customer_key text, segment text)
+ *	 The rows of a segments query (customer of any key type, segment text),
+ *	 run as the caller, with the customer's key as text as in
+ *	 scrm.customer_value.customer_key.
+ */
+PG_FUNCTION_INFO_V1(scrm_segments);
+
+Datum
+scrm_segments(PG_FUNCTION_ARGS)
+{
+	const char *query = ScrmTextArg(fcinfo, 0, "segments");
+	ScrmColumn	cols[2] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"segment", SCRM_COL_TEXT, true},
+	};
+	SegmentOut	out;
+
+	InitMaterializedSRF(fcinfo, 0);
+	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	out.keys = ScrmKeysCreate(InvalidOid, InvalidOid);	/* typed by the query */
+	out.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm segment row",
+										ALLOCSET_SMALL_SIZES);
+	cols[0].keys = out.keys;
+	ScrmReadQuery(query, "segments", cols, 2, put_segment_row, &out, NULL);
+	MemoryContextDelete(out.row_cxt);
+	PG_RETURN_NULL();
+}

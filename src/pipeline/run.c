@@ -41,6 +41,8 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
@@ -652,4 +654,32 @@ scrm_check(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_NULL();
+}
+
+/*
+ * scrm._step_begin(step text) RETURNS timestamptz
+ * Shows the step a refresh is in to other sessions, as the query of this
+ * backend in pg_stat_activity ("scrm.refresh: step rfm, started 12:00:01
+ * -- SELECT scrm.refresh()"), and returns the time it starts.  NULL: the
+ * refresh is over, the query shows as it was sent.
+ */
+PG_FUNCTION_INFO_V1(scrm_step_begin);
+
+Datum
+scrm_step_begin(PG_FUNCTION_ARGS)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	const char *query = debug_query_string ? debug_query_string : "";
+
+	if (PG_ARGISNULL(0))
+		pgstat_report_activity(STATE_RUNNING, query);
+	else
+	{
+		char	   *step = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		char	   *at = pstrdup(timestamptz_to_str(now));
+
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("scrm.refresh: step %s, started %s -- %s", step, at, query));
+	}
+	PG_RETURN_TIMESTAMPTZ(now);
 }

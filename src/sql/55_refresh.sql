@@ -18,7 +18,7 @@ SELECT pg_catalog.jsonb_build_object(
   'excellent_percentile', 80, 'exceptional_percentile', 95, 'tier_policy', 'no_harm',
   'contagion', 0.8, 'contagion_half_life_months', 3, 'churn_horizon_months', 12,
   'community_method', 'leiden', 'seed', 0,
-  'consent_mode', 'opt_in')
+  'consent_mode', 'opt_in', 'history_keep', 12)
 $$;
 
 COMMENT ON FUNCTION scrm.default_settings() IS
@@ -62,10 +62,12 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023';
       END IF;
     END LOOP;
-    FOREACH k IN ARRAY ARRAY['clv_steps', 'seed'] LOOP
+    FOREACH k IN ARRAY ARRAY['clv_steps', 'seed', 'history_keep'] LOOP
       PERFORM (s->>k)::integer;
       IF (s->>k) IS NULL THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     END LOOP;
+    k := 'history_keep';
+    IF (s->>k)::integer NOT BETWEEN 0 AND 10000 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     -- clv_steps sizes a loop per customer: at most scrm.clv's limit
     k := 'clv_steps';
     IF (s->>k)::integer NOT BETWEEN 1 AND 10000 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
@@ -378,6 +380,16 @@ COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb) IS
 -- pg_temp._scrm_refresh_<name> and returns the state.  Stored queries reach
 -- them only through the C reader (scrm._refresh_input, _refresh_rfm,
 -- _refresh_graph, _refresh_advocacy), which runs them as the configurer.
+
+CREATE OR REPLACE FUNCTION scrm._step_begin(step text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'scrm_step_begin'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION scrm._step_begin(text) IS
+  'Internal: shows the step scrm.refresh is in to other sessions, as the query of this backend in '
+  'pg_stat_activity (scrm.refresh: step <step>, started <time> -- <the query sent>), and returns the time '
+  'it starts; NULL: the refresh is over, the query shows as sent.';
 
 -- Note a step's time, report it and return the state
 CREATE OR REPLACE FUNCTION scrm._step_done(r jsonb, step text, started timestamptz)
@@ -839,8 +851,8 @@ $$;
 COMMENT ON FUNCTION scrm._step_write(jsonb) IS
   'Internal: step of scrm.refresh: tiers, then the results replace those of the last refresh.';
 
--- Log the run, drop the work tables, return the summary
-CREATE OR REPLACE FUNCTION scrm._step_finish(r jsonb)
+-- Log the run in scrm.refresh_log, with its data check
+CREATE OR REPLACE FUNCTION scrm._step_log(r jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -850,6 +862,7 @@ DECLARE
   n bigint := (SELECT count(*) FROM pg_temp._scrm_refresh_total);
   data_check jsonb := scrm._refresh_check();
   skipped text;
+  id bigint;
 BEGIN
   -- rows the inputs held but the refresh did not use, by reason
   SELECT string_agg(pg_catalog.format('%s %s (%s)', (c.value->>'rows_skipped'), c.key,
@@ -865,7 +878,51 @@ BEGIN
                                 row_counts, step_ms, configured_by, data_check)
   VALUES (started, clock_timestamp(), (r->>'as_of')::timestamptz, n, r->'settings',
           (r->>'purchase_model')::scrm.bgnbd, (r->>'spend_model')::scrm.gammagamma,
-          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check);
+          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check)
+  RETURNING refresh_log.id INTO id;
+  RETURN r || jsonb_build_object('refresh_id', id, 'customers', n, 'data_check', data_check);
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_log(jsonb) IS
+  'Internal: step of scrm.refresh: logs the run in scrm.refresh_log with its data check, and reports skipped rows.';
+
+-- Keep a snapshot of every customer for BI, the last history_keep refreshes
+CREATE OR REPLACE FUNCTION scrm._step_history(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  keep integer := (r->'settings'->>'history_keep')::integer;
+  id bigint := (r->>'refresh_id')::bigint;
+BEGIN
+  IF keep > 0 THEN
+    INSERT INTO scrm.customer_history
+    SELECT id, s.customer_key, s.customer, s.monetary_value, s.referral_value, s.influence_value, s.advocacy_points,
+           s.social_adjustment, s.total_value, s.tier, s.monetary_tier, s.computed_at
+    FROM scrm.customer_score s;
+  END IF;
+  DELETE FROM scrm.customer_history h
+  WHERE h.refresh_id NOT IN (SELECT x.refresh_id FROM scrm.customer_history x
+                             GROUP BY x.refresh_id ORDER BY x.refresh_id DESC LIMIT keep);
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_history(jsonb) IS
+  'Internal: step of scrm.refresh: a snapshot of every customer in scrm.customer_history; snapshots beyond '
+  'the last history_keep refreshes are dropped.';
+
+-- Drop the work tables, give the session its settings back, return the summary
+CREATE OR REPLACE FUNCTION scrm._step_finish(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  started timestamptz := (r->>'started')::timestamptz;
+BEGIN
   -- drop the work tables now, so a second refresh in this transaction can
   -- create them again (a failed refresh takes them with its rollback)
   DROP TABLE pg_temp._scrm_refresh_customer, pg_temp._scrm_refresh_rfm, pg_temp._scrm_refresh_pagerank,
@@ -874,14 +931,15 @@ BEGIN
              pg_temp._scrm_refresh_total, pg_temp._scrm_refresh_churn;
   PERFORM set_config('work_mem', r->>'caller_work_mem', true);
   PERFORM set_config('TimeZone', r->>'caller_time_zone', true);
-  RETURN jsonb_build_object('customers', n, 'as_of', r->'as_of', 'row_counts', r->'row_counts', 'step_ms', r->'step_ms',
-                            'data_check', data_check,
+  PERFORM scrm._step_begin(NULL::text);
+  RETURN jsonb_build_object('customers', r->'customers', 'as_of', r->'as_of', 'row_counts', r->'row_counts',
+                            'step_ms', r->'step_ms', 'data_check', r->'data_check', 'refresh_id', r->'refresh_id',
                             'total_ms', round((extract(epoch FROM clock_timestamp() - started) * 1000)::numeric, 1));
 END
 $$;
 
 COMMENT ON FUNCTION scrm._step_finish(jsonb) IS
-  'Internal: last step of scrm.refresh: logs the run in scrm.refresh_log and returns its summary.';
+  'Internal: last step of scrm.refresh: drops the work tables, restores the session''s settings and returns the summary.';
 
 -- jit off while refresh runs: its statements run once each over work tables
 -- without statistics, whose wild row estimates made PostgreSQL spend up to a
@@ -896,17 +954,19 @@ DECLARE
   r jsonb := scrm._step_start();
   t timestamptz;
 BEGIN
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_customers(r), 'customers'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_rfm(r), 'rfm'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_fits(r), 'model fits'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_graph(r), 'graph'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_centrality(r), 'pagerank and communities'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_advocacy(r), 'advocacy'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_clv(r), 'clv'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_social(r), 'referral and influence value'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_adjustment(r), 'social adjustment and tiers'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_churn(r), 'churn impact'::text, t);
-  t := clock_timestamp(); r := scrm._step_done(scrm._step_write(r), 'write results'::text, t);
+  t := scrm._step_begin('customers'::text); r := scrm._step_done(scrm._step_customers(r), 'customers'::text, t);
+  t := scrm._step_begin('rfm'::text); r := scrm._step_done(scrm._step_rfm(r), 'rfm'::text, t);
+  t := scrm._step_begin('model fits'::text); r := scrm._step_done(scrm._step_fits(r), 'model fits'::text, t);
+  t := scrm._step_begin('graph'::text); r := scrm._step_done(scrm._step_graph(r), 'graph'::text, t);
+  t := scrm._step_begin('pagerank and communities'::text); r := scrm._step_done(scrm._step_centrality(r), 'pagerank and communities'::text, t);
+  t := scrm._step_begin('advocacy'::text); r := scrm._step_done(scrm._step_advocacy(r), 'advocacy'::text, t);
+  t := scrm._step_begin('clv'::text); r := scrm._step_done(scrm._step_clv(r), 'clv'::text, t);
+  t := scrm._step_begin('referral and influence value'::text); r := scrm._step_done(scrm._step_social(r), 'referral and influence value'::text, t);
+  t := scrm._step_begin('social adjustment and tiers'::text); r := scrm._step_done(scrm._step_adjustment(r), 'social adjustment and tiers'::text, t);
+  t := scrm._step_begin('churn impact'::text); r := scrm._step_done(scrm._step_churn(r), 'churn impact'::text, t);
+  t := scrm._step_begin('write results'::text); r := scrm._step_done(scrm._step_write(r), 'write results'::text, t);
+  t := scrm._step_begin('log'::text); r := scrm._step_done(scrm._step_log(r), 'log'::text, t);
+  t := scrm._step_begin('history'::text); r := scrm._step_done(scrm._step_history(r), 'history'::text, t);
   RETURN scrm._step_finish(r);
 END
 $$;

@@ -117,3 +117,23 @@ FROM scrm.customer_value v JOIN crm.customers c USING (customer)
 WHERE v.loss_if_churned IS NOT NULL
 ORDER BY v.loss_if_churned DESC, v.customer
 LIMIT 10;
+
+\echo
+\echo '== Tier audit over the cities (four-fifths rule: flagged under 0.8 or lowered by social value) =='
+SELECT segment AS city, customers, round(monetary_rate::numeric, 3) AS monetary_rate, round(final_rate::numeric, 3) AS final_rate,
+       round(monetary_impact_ratio::numeric, 2) AS monetary_ratio, round(final_impact_ratio::numeric, 2) AS final_ratio,
+       below_four_fifths, lowered_by_social
+FROM scrm.tier_audit('SELECT customer, city AS segment FROM crm.customers')
+ORDER BY final_impact_ratio, segment
+LIMIT 8;
+
+\echo
+\echo '== A second refresh with the cap lowered from 0.5 to 0.2: tier migrations (scrm.tier_migration) =='
+UPDATE scrm.config SET settings = settings || '{"cap": 0.2}';
+SELECT scrm.refresh() IS NOT NULL AS refreshed \gset
+SELECT direction, main_part, count(*) AS customers, round(avg(total_value_change)::numeric, 2) AS avg_change
+FROM scrm.tier_migration GROUP BY direction, main_part ORDER BY direction, main_part;
+SELECT m.customer, c.name, m.previous_tier, m.tier, round(m.total_value_change::numeric, 2) AS change, m.main_part
+FROM scrm.tier_migration m JOIN crm.customers c USING (customer)
+ORDER BY m.total_value_change, m.customer
+LIMIT 5;
