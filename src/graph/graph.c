@@ -193,6 +193,18 @@ narrow_ids(ScrmBudget *b, int64 *raw, int64 m, int64 cap, const int32 *direct,
 	return ScrmRealloc(b, out, cap * 2, Max(cap, 1), sizeof(int32));
 }
 
+/* Dense indices are int32: at most PG_INT32_MAX - 1 nodes */
+static void
+check_node_count(int64 n)
+{
+	if (n >= PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("graph has too many nodes"),
+				 errdetail("At most %d distinct node ids are supported.",
+						   PG_INT32_MAX - 1)));
+}
+
 /*
  * Number the distinct ids 0..n-1 in ascending order and turn the raw rows
  * into g->edges.  A compact id range (the usual serial customer ids) uses a
@@ -219,23 +231,25 @@ renumber(GraphBuilder *st)
 	if (g->keys && !ScrmKeysInteger(g->keys))
 	{
 		/*
-		 * Codes of a dictionary: renumber them in key order, so that dense
-		 * index order is key order.  Every key seen is a node, so the
-		 * codes are then 0..n-1 (the direct table below).
+		 * Codes of a dictionary: the freeze renumbers the keys in key order,
+		 * and every key seen is a node, so its map from code to new code is
+		 * the direct table from code to dense index.
 		 */
-		int32	   *map = ScrmKeysFreeze(g->keys);
+		int32	   *kmap = ScrmKeysFreeze(g->keys);
 
-		for (i = 0; i < st->m; i++)
-		{
-			if ((i & INTERRUPT_MASK) == 0)
-				CHECK_FOR_INTERRUPTS();
-			st->sid[i] = map[st->sid[i]];
-			st->tid[i] = map[st->tid[i]];
-		}
-		pfree(map);
-		st->min_id = 0;
-		st->max_id = ScrmKeysCount(g->keys) - 1;
-		range = (uint64) st->max_id;
+		n = ScrmKeysCount(g->keys);
+		check_node_count(n);
+		g->ids = ScrmAlloc(b, Max(n, 1), sizeof(int64));
+		for (i = 0; i < n; i++)
+			g->ids[i] = i;
+		g->n = (int32) n;
+		g->edges.m = st->m;
+		g->edges.cap = st->cap;
+		g->edges.src = narrow_ids(b, st->sid, st->m, st->cap, kmap, 0, NULL);
+		g->edges.dst = narrow_ids(b, st->tid, st->m, st->cap, kmap, 0, NULL);
+		g->edges.w = st->w;
+		pfree(kmap);
+		return;
 	}
 	if (range < (uint64) Max(st->m * 4, 1 << 20) &&
 		(range + 1) * sizeof(int32) < (b->limit - b->used) / 2)
@@ -299,12 +313,7 @@ renumber(GraphBuilder *st)
 		for (i = 0; i < n; i++)
 			idmap_slot(&map, g->ids[i])->val = (int32) i;
 	}
-	if (n >= PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("graph has too many nodes"),
-				 errdetail("At most %d distinct node ids are supported.",
-						   PG_INT32_MAX - 1)));
+	check_node_count(n);
 	g->n = (int32) n;
 	g->edges.m = st->m;
 	g->edges.cap = st->cap;
