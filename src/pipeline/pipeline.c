@@ -55,7 +55,13 @@ static const ScrmInputSpec inputs[] = {
 			{"customer", SCRM_COL_KEY, true},
 			{"score", SCRM_COL_ID, true},
 			{"answered_at", SCRM_COL_TIMESTAMPTZ, true}}},
+	{"segments", 2, {
+			{"customer", SCRM_COL_KEY, true},
+			{"segment", SCRM_COL_TEXT, true}}},
 };
+
+/* The argument of scrm.configure that holds input i (settings come before segments) */
+#define INPUT_ARG(i) ((i) < 6 ? (i) : (i) + 1)
 
 /* The pipeline input of that name; an unknown name is an error */
 const ScrmInputSpec *
@@ -119,7 +125,7 @@ check_input(const ScrmInputSpec *in, const char *query, StringInfo json,
 
 /*
  * scrm.configure(customers, purchases, relationships, interactions,
- *				  referrals, surveys, settings) RETURNS jsonb
+ *				  referrals, surveys, settings, segments) RETURNS jsonb
  *	 Checks each input query and stores it in canonical form, with the
  *	 settings, through scrm._configure.  In C so that the queries are
  *	 parsed with the caller's search_path while everything the function
@@ -151,9 +157,9 @@ scrm_configure(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&json, '{');
 	for (i = 0; i < lengthof(inputs); i++)
 	{
-		stored_null[i] = PG_ARGISNULL(i);
+		stored_null[i] = PG_ARGISNULL(INPUT_ARG(i));
 		stored[i] = stored_null[i] ? (Datum) 0 :
-			CStringGetTextDatum(check_input(&inputs[i], TextDatumGetCString(PG_GETARG_DATUM(i)), &json,
+			CStringGetTextDatum(check_input(&inputs[i], TextDatumGetCString(PG_GETARG_DATUM(INPUT_ARG(i))), &json,
 											&key));
 	}
 	appendStringInfoChar(&json, '}');

@@ -24,6 +24,7 @@
  *					(non_finite_amount); negative amounts are refunds and are
  *					used (clv_rfm.c nets them)
  *	 surveys		a NULL score (null_score)
+ *	 segments		(scrm.tier_audit at refresh) the customer rules only
  *
  * The customers query itself must give each customer once with a key: a
  * NULL key (22004) or a key twice (22023, naming it) is an error, since
@@ -97,6 +98,7 @@ static const InputRules rules[] = {
 	{"interactions", {0, -1}, false, 2, false, -1, -1},
 	{"referrals", {0, 1}, true, -1, false, -1, -1},
 	{"surveys", {0, -1}, false, 2, false, -1, 1},
+	{"segments", {0, -1}, false, -1, false, -1, -1},
 };
 
 #define N_INPUTS lengthof(rules)

@@ -47,7 +47,8 @@ CREATE TABLE scrm.config (
     configured_at timestamptz NOT NULL DEFAULT now(),
     configured_by regrole NOT NULL,
     key_type regtype NOT NULL,
-    time_zone text NOT NULL
+    time_zone text NOT NULL,
+    segments text
 );
 
 COMMENT ON TABLE scrm.config IS
@@ -69,6 +70,7 @@ COMMENT ON COLUMN scrm.config.key_type IS
 COMMENT ON COLUMN scrm.config.time_zone IS
   'the TimeZone of scrm.configure: refresh reads the queries and counts purchase days in it, so a timestamp '
   'without time zone means the same instant whoever refreshes';
+COMMENT ON COLUMN scrm.config.segments IS 'SQL returning customer, segment: refresh runs scrm.tier_audit over it and logs the result';
 COMMENT ON COLUMN scrm.config.configured_by IS
   'the role that configured: scrm.refresh runs every query as this role, whoever refreshes; a row may name '
   'only a role its writer is a member of';
@@ -136,13 +138,15 @@ CREATE TABLE scrm.refresh_log (
     row_counts jsonb NOT NULL,
     step_ms jsonb NOT NULL,
     configured_by regrole,
-    data_check jsonb
+    data_check jsonb,
+    tier_audit jsonb
 );
 
 COMMENT ON TABLE scrm.refresh_log IS
   'One row per scrm.refresh: when it ran, as_of, the settings in force (defaults included), the model '
   'fits, row counts of each input, the time of each step in milliseconds, the role the input queries ran as '
-  'and the data check (see scrm.check): per input the rows read, used and skipped by reason.';
+  'the data check (see scrm.check): per input the rows read, used and skipped by reason, and the tier audit '
+  'over the configured segments (scrm.tier_audit), when configured.';
 
 SELECT pg_catalog.pg_extension_config_dump('scrm.customer_score', '');
 SELECT pg_catalog.pg_extension_config_dump('scrm.community_score', '');

@@ -339,10 +339,10 @@ BEGIN
   END IF;
   DELETE FROM scrm.config;
   INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns,
-                           configured_by, key_type, time_zone)
+                           configured_by, key_type, time_zone, segments)
   VALUES (stored[1], stored[2], stored[3], stored[4], stored[5], stored[6], _configure.settings, _configure.columns,
           (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole, _configure.key_type,
-          current_setting('TimeZone'));
+          current_setting('TimeZone'), stored[7]);
   RETURN jsonb_build_object('inputs', _configure.columns, 'settings', s, 'key_type', _configure.key_type::text,
                             'time_zone', current_setting('TimeZone'));
 END
@@ -350,7 +350,7 @@ $$;
 
 COMMENT ON FUNCTION scrm._configure(text[], jsonb, jsonb, regtype) IS
   'Internal: stores the configuration scrm.configure checked: the canonical queries (customers, purchases, '
-  'relationships, interactions, referrals, surveys), the columns each has, the settings and the key type, run '
+  'relationships, interactions, referrals, surveys, segments), the columns each has, the settings and the key type, run '
   'as the caller, with the caller''s TimeZone.';
 
 CREATE OR REPLACE FUNCTION scrm.configure(
@@ -360,15 +360,17 @@ CREATE OR REPLACE FUNCTION scrm.configure(
     interactions text DEFAULT NULL,
     referrals text DEFAULT NULL,
     surveys text DEFAULT NULL,
-    settings jsonb DEFAULT '{}')
+    settings jsonb DEFAULT '{}',
+    segments text DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'scrm_configure'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb) IS
+COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb, text) IS
   'Point social_crm at a CRM''s own tables: inner queries returning the columns of SOCIAL.md section 10 '
-  '(customers and purchases required; relationships, interactions, referrals, surveys optional) and '
-  'settings overriding the defaults of scrm.default_settings(). Each query must be one read-only SELECT; it '
+  '(customers and purchases required; relationships, interactions, referrals, surveys optional), '
+  'settings overriding the defaults of scrm.default_settings(), and segments (customer, segment) for the tier '
+  'audit each refresh logs. Each query must be one read-only SELECT; it '
   'is parsed with the caller''s search_path, stored with every name schema-qualified, and planned and its '
   'columns checked now, so a typo fails here (42703/42804); unknown settings fail with 22023. scrm.refresh '
   'runs the queries as the role that called configure. Replaces the previous configuration; returns the '
@@ -851,6 +853,30 @@ $$;
 COMMENT ON FUNCTION scrm._step_write(jsonb) IS
   'Internal: step of scrm.refresh: tiers, then the results replace those of the last refresh.';
 
+-- The tier audit over the configured segments (scrm.tier_audit), for the log
+CREATE OR REPLACE FUNCTION scrm._step_audit(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  audit jsonb;
+BEGIN
+  IF r->'columns' ? 'segments' THEN
+    SELECT jsonb_agg(to_jsonb(a) ORDER BY a.segment) INTO audit
+    FROM (SELECT array_agg(c.customer_key) AS k, array_agg(q.segment) AS s
+          FROM scrm._refresh_input('segments'::text) AS q(customer bigint, segment text)
+          JOIN pg_temp._scrm_refresh_customer c USING (customer)) x,
+         scrm._tier_audit(x.k, x.s) a;
+    r := r || jsonb_build_object('tier_audit', coalesce(audit, '[]'::jsonb));
+  END IF;
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_audit(jsonb) IS
+  'Internal: step of scrm.refresh: scrm.tier_audit over the configured segments query, for scrm.refresh_log.';
+
 -- Log the run in scrm.refresh_log, with its data check
 CREATE OR REPLACE FUNCTION scrm._step_log(r jsonb)
 RETURNS jsonb
@@ -875,10 +901,10 @@ BEGIN
       USING HINT = 'SELECT * FROM scrm.check() shows the same counts; see the README, Messy data, for the rules.';
   END IF;
   INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
-                                row_counts, step_ms, configured_by, data_check)
+                                row_counts, step_ms, configured_by, data_check, tier_audit)
   VALUES (started, clock_timestamp(), (r->>'as_of')::timestamptz, n, r->'settings',
           (r->>'purchase_model')::scrm.bgnbd, (r->>'spend_model')::scrm.gammagamma,
-          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check)
+          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check, r->'tier_audit')
   RETURNING refresh_log.id INTO id;
   RETURN r || jsonb_build_object('refresh_id', id, 'customers', n, 'data_check', data_check);
 END
@@ -965,6 +991,7 @@ BEGIN
   t := scrm._step_begin('social adjustment and tiers'::text); r := scrm._step_done(scrm._step_adjustment(r), 'social adjustment and tiers'::text, t);
   t := scrm._step_begin('churn impact'::text); r := scrm._step_done(scrm._step_churn(r), 'churn impact'::text, t);
   t := scrm._step_begin('write results'::text); r := scrm._step_done(scrm._step_write(r), 'write results'::text, t);
+  t := scrm._step_begin('tier audit'::text); r := scrm._step_done(scrm._step_audit(r), 'tier audit'::text, t);
   t := scrm._step_begin('log'::text); r := scrm._step_done(scrm._step_log(r), 'log'::text, t);
   t := scrm._step_begin('history'::text); r := scrm._step_done(scrm._step_history(r), 'history'::text, t);
   RETURN scrm._step_finish(r);

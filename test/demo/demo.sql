@@ -32,7 +32,7 @@ SELECT key AS step, value AS ms
 FROM jsonb_each((SELECT scrm.refresh()->'step_ms'))
 ORDER BY (SELECT array_position(ARRAY['customers', 'rfm', 'model fits', 'clv', 'graph', 'pagerank and communities',
                                       'advocacy', 'referral and influence value', 'social adjustment and tiers',
-                                      'churn impact', 'write results'], key));
+                                      'churn impact', 'write results', 'tier audit', 'log', 'history'], key));
 
 \echo
 \echo '== Model fits (scrm.model_fit) =='

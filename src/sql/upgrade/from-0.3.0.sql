@@ -27,11 +27,15 @@ UPDATE scrm.customer_score SET customer_key = customer::text;
 ALTER TABLE scrm.customer_score ADD PRIMARY KEY (customer_key);
 CREATE UNIQUE INDEX customer_score_customer ON scrm.customer_score (customer);
 
+ALTER TABLE scrm.config ADD COLUMN segments text;
+COMMENT ON COLUMN scrm.config.segments IS 'SQL returning customer, segment: refresh runs scrm.tier_audit over it and logs the result';
 ALTER TABLE scrm.refresh_log ADD COLUMN data_check jsonb;
+ALTER TABLE scrm.refresh_log ADD COLUMN tier_audit jsonb;
 COMMENT ON TABLE scrm.refresh_log IS
   'One row per scrm.refresh: when it ran, as_of, the settings in force (defaults included), the model '
   'fits, row counts of each input, the time of each step in milliseconds, the role the input queries ran as '
-  'and the data check (see scrm.check): per input the rows read, used and skipped by reason.';
+  'the data check (see scrm.check): per input the rows read, used and skipped by reason, and the tier audit '
+  'over the configured segments (scrm.tier_audit), when configured.';
 
 CREATE OR REPLACE VIEW scrm.customer_value AS
 SELECT customer, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
@@ -53,5 +57,6 @@ ORDER BY advocate_score DESC, advocacy_points DESC, customer, customer_key;
 COMMENT ON COLUMN scrm.top_advocates.customer IS 'customer id when the keys are integers (NULL otherwise)';
 COMMENT ON COLUMN scrm.top_advocates.customer_key IS 'the customer key as text';
 
--- configure records the key type now
+-- configure records the key type now, and takes a segments query
 DROP FUNCTION scrm._configure(text[], jsonb, jsonb);
+DROP FUNCTION scrm.configure(text, text, text, text, text, text, jsonb);
