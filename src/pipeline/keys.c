@@ -90,7 +90,10 @@ struct ScrmKeys
 	ScrmBudget	budget;
 	int64		n;				/* distinct keys */
 	int64		cap;
-	Datum	   *keys;			/* code -> key */
+	Datum	   *keys;			/* insertion number -> key */
+	uint64	   *pfx;			/* insertion number -> first 16 bytes, two words (uuid, text) */
+	int32	   *remap;			/* frozen: insertion number -> code (NULL before) */
+	int32	   *order;			/* frozen: code -> insertion number, codes < frozen */
 	struct KeySlot *slots;		/* open addressing, linear probing */
 	void	   *slots_mem;		/* their allocation */
 	uint64		mask;
@@ -424,7 +427,7 @@ ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p)
 	while ((slot = &k->slots[s])->tag != 0)
 	{
 		if (slot_matches(k, slot, p))
-			return SLOT_CODE(slot) - 1;
+			return k->remap ? k->remap[SLOT_CODE(slot) - 1] : SLOT_CODE(slot) - 1;
 		s = (s + 1) & k->mask;
 	}
 	if (k->n >= MAX_KEYS)
@@ -437,9 +440,20 @@ ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p)
 		int64		cap = Max(k->cap * 2, 4096);
 
 		k->keys = ScrmRealloc(&k->budget, k->keys, k->cap, cap, sizeof(Datum));
+		if (k->kind != KEYS_GENERIC)
+			k->pfx = ScrmRealloc(&k->budget, k->pfx, k->cap * 2, cap * 2, sizeof(uint64));
+		if (k->remap)
+			k->remap = ScrmRealloc(&k->budget, k->remap, k->cap, cap, sizeof(int32));
 		k->cap = cap;
 	}
 	k->keys[k->n] = key_copy(k, p);
+	if (k->kind != KEYS_GENERIC)
+	{
+		k->pfx[2 * k->n] = p->w[0];
+		k->pfx[2 * k->n + 1] = p->w[1];
+	}
+	if (k->remap)
+		k->remap[k->n] = (int32) k->n;	/* a key new since the freeze keeps its number */
 	slot->hash = p->hash;
 	slot->tag = MAKE_TAG(k->n + 1, p->len);
 	slot->w[0] = p->w[0];
@@ -610,7 +624,6 @@ int32 *
 ScrmKeysFreeze(ScrmKeys *k)
 {
 	KeySortItem *items;
-	Datum	   *keys;
 	int32	   *map;
 	int64		i;
 
@@ -619,58 +632,40 @@ ScrmKeysFreeze(ScrmKeys *k)
 		k->frozen = k->n;
 		return NULL;
 	}
+	/* the first 16 bytes were kept at insertion: big-endian numbers, in order */
 	items = ScrmAlloc(&k->budget, Max(k->n, 1), sizeof(KeySortItem));
-	if (k->kind == KEYS_GENERIC)
-		for (i = 0; i < k->n; i++)
-		{
-			items[i].prefix = items[i].prefix2 = 0;
-			items[i].code = (int32) i;
-		}
-	else if (k->slots)
+	for (i = 0; i < k->n; i++)
 	{
-		/* the prefixes are in the slots (no key read): big-endian numbers */
-		uint64		j;
-
-		for (j = 0; j <= k->mask; j++)
-		{
-			int32		c = SLOT_CODE(&k->slots[j]);
-
-			if ((j & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (c == 0)
-				continue;
-			items[c - 1].prefix = pg_ntoh64(k->slots[j].w[0]);
-			items[c - 1].prefix2 = k->kind == KEYS_TEXT ? pg_ntoh64(k->slots[j].w[1]) : 0;
-			items[c - 1].code = c - 1;
-		}
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		items[i].prefix = k->kind == KEYS_GENERIC ? 0 : pg_ntoh64(k->pfx[2 * i]);
+		items[i].prefix2 = k->kind == KEYS_TEXT ? pg_ntoh64(k->pfx[2 * i + 1]) : 0;
+		items[i].code = (int32) i;
 	}
 	sort_items(k, items, k->n);
+	/*
+	 * The slots and keys keep their insertion numbers (no pass over the
+	 * table): remap turns one into a code, order a code back into one
+	 */
 	map = palloc(sizeof(int32) * Max(k->n, 1));
-	keys = ScrmAlloc(&k->budget, Max(k->cap, 1), sizeof(Datum));
+	k->remap = ScrmAlloc(&k->budget, Max(k->cap, 1), sizeof(int32));
+	k->order = ScrmAlloc(&k->budget, Max(k->n, 1), sizeof(int32));
 	for (i = 0; i < k->n; i++)
 	{
 		map[items[i].code] = (int32) i;
-		keys[i] = k->keys[items[i].code];
+		k->remap[items[i].code] = (int32) i;
+		k->order[i] = items[i].code;
 	}
 	ScrmFree(&k->budget, items, Max(k->n, 1), sizeof(KeySortItem));
-	ScrmFree(&k->budget, k->keys, k->cap, sizeof(Datum));
-	k->keys = keys;
-	/* a slot's place depends on the key's hash only: renumber in place */
-	if (k->slots)
-	{
-		uint64		j;
-
-		for (j = 0; j <= k->mask; j++)
-		{
-			if ((j & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (k->slots[j].tag != 0)
-				k->slots[j].tag = MAKE_TAG(map[SLOT_CODE(&k->slots[j]) - 1] + 1, 0) |
-					(k->slots[j].tag & ~TAG_CODE_MASK);
-		}
-	}
 	k->frozen = k->n;
 	return map;
+}
+
+/* Where the key of code id is kept (its insertion number) */
+static inline int64
+key_index(const ScrmKeys *k, int64 id)
+{
+	return k->order && id < k->frozen ? k->order[id] : id;
 }
 
 /* The key of id as a Datum of the dictionary's type (22003 if out of range) */
@@ -680,7 +675,7 @@ ScrmKeysDecode(const ScrmKeys *k, int64 id)
 	if (k->kind != KEYS_INT)
 	{
 		Assert(id >= 0 && id < k->n);
-		return k->keys[id];
+		return k->keys[key_index(k, id)];
 	}
 	switch (k->typid)
 	{
@@ -715,7 +710,7 @@ ScrmKeysOut(const ScrmKeys *k, int64 id)
 	if (id < 0 || id >= k->n)
 		return pstrdup("?");
 	getTypeOutputInfo(k->typid, &out, &varlena);
-	return OidOutputFunctionCall(out, k->keys[id]);
+	return OidOutputFunctionCall(out, k->keys[key_index(k, id)]);
 }
 
 /* Bytes the dictionary holds */
