@@ -162,6 +162,14 @@ static void
 check_key_column(ScrmColumn *col, const char *what, Oid atttypid,
 				 Oid collation)
 {
+	if (col->keys && OidIsValid(ScrmKeysExpected(col->keys)) &&
+		!ScrmKeyTypesMatch(atttypid, ScrmKeysExpected(col->keys)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of the %s query now has type %s, but social_crm was configured for keys of type %s",
+						col->name, what, format_type_be(atttypid),
+						format_type_be(ScrmKeysExpected(col->keys))),
+				 errhint("Call scrm.configure again.")));
 	if (col->keys && !OidIsValid(ScrmKeysType(col->keys)))
 		ScrmKeysSetType(col->keys, atttypid, collation);
 	if (col->keys == NULL)
@@ -407,6 +415,19 @@ reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	st->npending = 0;
 }
 
+/* A text-family key as text (char(n) without its padding, as char(n)::text); others as they are */
+static Datum
+key_as_text(Oid typid, Datum value)
+{
+	if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID)
+	{
+		ScrmColumn	as_text = {NULL, SCRM_COL_TEXT, false, 0, typid, NULL};
+
+		return convert_value(&as_text, value);
+	}
+	return value;
+}
+
 /* Copy a varlena into st->copies; its offset there */
 static int64
 copy_varlena(ReaderState *st, Datum value)
@@ -479,14 +500,8 @@ reader_pend(ReaderState *st, TupleTableSlot *slot)
 		{
 			Datum		v = slot->tts_values[a - 1];
 
-			if (col->typid != UUIDOID)
-			{
-				ScrmColumn	as_text = {NULL, SCRM_COL_TEXT, false, 0, col->typid, NULL};
-
-				v = convert_value(&as_text, v);
-			}
 			/* hash the key and start loading its slot */
-			ScrmKeysPrepare(col->keys, v, p);
+			ScrmKeysPrepare(col->keys, key_as_text(col->typid, v), p);
 			/*
 			 * The tuple goes away: the probe holds a key's first 16 bytes,
 			 * the rest of a longer one is copied
@@ -781,16 +796,11 @@ ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
 	nest = NewGUCNestLevel();
 	(void) set_config_option("TimeZone", time_zone, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	ScrmCheckQuery(query, input, role, cols, ncols);
+	/* a dictionary that takes its type from the query: the configured one */
 	for (i = 0; i < ncols; i++)
-		if (cols[i].type == SCRM_COL_KEY && cols[i].attnum != 0 &&
-			!ScrmKeyTypesMatch(cols[i].typid, key_type))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" of the %s query now has type %s, but social_crm was configured for keys of type %s",
-							cols[i].name, input, format_type_be(cols[i].typid),
-							format_type_be(key_type)),
-					 errhint("Call scrm.configure again.")));
+		if (cols[i].type == SCRM_COL_KEY && cols[i].keys &&
+			!OidIsValid(ScrmKeysType(cols[i].keys)))
+			ScrmKeysExpect(cols[i].keys, key_type);
 	ScrmReadQueryAs(query, input, role, cols, ncols, callback, arg,
 					rows_estimate);
 	AtEOXact_GUC(true, nest);
@@ -833,13 +843,7 @@ int64
 ScrmKeyEncodeValue(ScrmKeys *keys, Datum value, Oid typid)
 {
 	typid = getBaseType(typid);
-	if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID)
-	{
-		ScrmColumn	as_text = {NULL, SCRM_COL_TEXT, false, 0, typid, NULL};
-
-		value = convert_value(&as_text, value);
-	}
-	return ScrmKeysEncode(keys, value, typid);
+	return ScrmKeysEncode(keys, key_as_text(typid, value), typid);
 }
 
 /* Give every key column of cols the dictionary keys */

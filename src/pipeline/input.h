@@ -113,7 +113,8 @@ extern bool ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
 /* keys.c */
 extern ScrmKeys *ScrmKeysCreate(Oid typid, Oid collation);
 extern void ScrmKeysSetType(ScrmKeys *k, Oid typid, Oid collation);
-extern void ScrmKeysFree(ScrmKeys *k);
+extern void ScrmKeysExpect(ScrmKeys *k, Oid typid);
+extern Oid	ScrmKeysExpected(const ScrmKeys *k);
 extern bool ScrmKeysAccept(const ScrmKeys *k, Oid typid);
 extern bool ScrmKeyTypesMatch(Oid a, Oid b);
 extern Oid	ScrmKeysType(const ScrmKeys *k);
@@ -128,7 +129,6 @@ extern int64 ScrmKeysCount(const ScrmKeys *k);
 extern int32 *ScrmKeysFreeze(ScrmKeys *k);
 extern Datum ScrmKeysDecode(const ScrmKeys *k, int64 id);
 extern char *ScrmKeysOut(const ScrmKeys *k, int64 id);
-extern Size ScrmKeysMemory(const ScrmKeys *k);
 
 /* trust.c */
 extern int	ScrmPinSettings(void);

@@ -86,6 +86,7 @@ struct ScrmKeys
 	FmgrInfo   *hash_fn;		/* KEYS_GENERIC */
 	FmgrInfo   *eq_fn;
 	FmgrInfo   *cmp_fn;
+	FmgrInfo	out_fn;			/* the type's output function */
 	MemoryContext parent;		/* where the dictionary was created */
 	ScrmBudget	budget;
 	int64		n;				/* distinct keys */
@@ -98,6 +99,7 @@ struct ScrmKeys
 	void	   *slots_mem;		/* their allocation */
 	uint64		mask;
 	int64		frozen;			/* keys known when frozen; -1 before */
+	Oid			expected;		/* a type the first key column must match (or 0) */
 	char	   *arena;			/* current block for key copies */
 	Size		arena_left;
 };
@@ -165,6 +167,23 @@ ScrmKeysCreate(Oid typid, Oid collation)
 	return k;
 }
 
+/*
+ * A dictionary created without a type takes the type of the first key
+ * column read; expect the family of typid there (ScrmKeysExpected)
+ */
+void
+ScrmKeysExpect(ScrmKeys *k, Oid typid)
+{
+	k->expected = typid;
+}
+
+/* The type a dictionary without one was told to expect, or InvalidOid */
+Oid
+ScrmKeysExpected(const ScrmKeys *k)
+{
+	return OidIsValid(k->typid) ? InvalidOid : k->expected;
+}
+
 /* Set the key type of a dictionary created without one */
 void
 ScrmKeysSetType(ScrmKeys *k, Oid typid, Oid collation)
@@ -211,15 +230,13 @@ ScrmKeysSetType(ScrmKeys *k, Oid typid, Oid collation)
 	old = MemoryContextSwitchTo(k->parent);
 	ScrmBudgetInit(&k->budget, "key dictionary");
 	MemoryContextSwitchTo(old);
-}
+	{
+		Oid			out;
+		bool		varlena;
 
-/* Free the dictionary */
-void
-ScrmKeysFree(ScrmKeys *k)
-{
-	if (OidIsValid(k->typid) && k->kind != KEYS_INT)
-		ScrmBudgetRelease(&k->budget);
-	pfree(k);
+		getTypeOutputInfo(k->typid, &out, &varlena);
+		fmgr_info_cxt(out, &k->out_fn, k->parent);
+	}
 }
 
 /* The bytes of a uuid or text key */
@@ -487,9 +504,7 @@ ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid)
 	}
 	if (k->typlen == -1 && k->kind == KEYS_GENERIC)
 		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
-	probe_init(k, key, &p);
-	if (k->slots == NULL)
-		keys_rehash(k, 1024);
+	ScrmKeysPrepare(k, key, &p);
 	return ScrmKeysLookup(k, &p);
 }
 
@@ -652,6 +667,8 @@ ScrmKeysFreeze(ScrmKeys *k)
 	k->order = ScrmAlloc(&k->budget, Max(k->n, 1), sizeof(int32));
 	for (i = 0; i < k->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		map[items[i].code] = (int32) i;
 		k->remap[items[i].code] = (int32) i;
 		k->order[i] = items[i].code;
@@ -702,20 +719,9 @@ ScrmKeysDecode(const ScrmKeys *k, int64 id)
 char *
 ScrmKeysOut(const ScrmKeys *k, int64 id)
 {
-	Oid			out;
-	bool		varlena;
-
 	if (k == NULL || k->kind == KEYS_INT)
 		return psprintf(INT64_FORMAT, id);
 	if (id < 0 || id >= k->n)
 		return pstrdup("?");
-	getTypeOutputInfo(k->typid, &out, &varlena);
-	return OidOutputFunctionCall(out, k->keys[key_index(k, id)]);
-}
-
-/* Bytes the dictionary holds */
-Size
-ScrmKeysMemory(const ScrmKeys *k)
-{
-	return !OidIsValid(k->typid) || k->kind == KEYS_INT ? 0 : k->budget.used;
+	return OutputFunctionCall((FmgrInfo *) &k->out_fn, k->keys[key_index(k, id)]);
 }

@@ -122,6 +122,8 @@ typedef struct ScrmRun
 	MemoryContext cxt;
 	TimestampTz as_of;
 	int32		as_of_day;		/* local day of as_of */
+	bool		bounded;		/* day_after is set (as_of finite, far from the range ends) */
+	TimestampTz day_after;		/* about when the local day after as_of's begins */
 	ScrmKeys   *keys;			/* customer keys (codes for non-integers) */
 	int64	   *ids;			/* integer keys: the customers, ascending */
 	int64		nids;
@@ -150,23 +152,60 @@ local_day(TimestampTz ts)
 	return (int32) floor((double) local / USECS_PER_DAY);
 }
 
+/*
+ * Is t's local day after as_of's?  Far from the day's end (two days: UTC
+ * offsets span 26 hours) a comparison of instants tells; near it, the
+ * local day itself, as the RFM summary counts it.
+ */
+static inline bool
+after_as_of_day(TimestampTz t)
+{
+	if (!run->bounded)
+		return local_day(t) > run->as_of_day;
+	if (t < run->day_after - 2 * USECS_PER_DAY)
+		return false;
+	if (t >= run->day_after + 2 * USECS_PER_DAY)
+		return true;
+	return local_day(t) > run->as_of_day;
+}
+
 /* Start a run as of as_of, replacing any run of this transaction */
 static void
 run_start(TimestampTz as_of)
 {
 	MemoryContext cxt;
+	int32		as_of_day = 0;
+	bool		bounded = false;
+	TimestampTz day_after = 0;
 
+	/* what can fail first, while the run of before still stands */
+	if (!TIMESTAMP_NOT_FINITE(as_of))
+	{
+		Timestamp	next = (Timestamp) (local_day(as_of) + 1) * USECS_PER_DAY;
+
+		as_of_day = local_day(as_of);
+		if (IS_VALID_TIMESTAMP(next - 2 * USECS_PER_DAY) &&
+			IS_VALID_TIMESTAMP(next + 2 * USECS_PER_DAY))
+		{
+			day_after = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz,
+																TimestampGetDatum(next)));
+			bounded = IS_VALID_TIMESTAMP(day_after - 2 * USECS_PER_DAY) &&
+				IS_VALID_TIMESTAMP(day_after + 2 * USECS_PER_DAY);
+		}
+	}
 	if (run)
 		MemoryContextDelete(run->cxt);	/* its callback clears run */
 	cxt = AllocSetContextCreate(CurTransactionContext, "social_crm refresh run",
 								ALLOCSET_DEFAULT_SIZES);
 	run = MemoryContextAllocZero(cxt, sizeof(ScrmRun));
 	run->cxt = cxt;
-	run->as_of = as_of;
-	run->as_of_day = TIMESTAMP_NOT_FINITE(as_of) ? 0 : local_day(as_of);
 	run->gone.func = run_gone;
 	run->gone.arg = run;
 	MemoryContextRegisterResetCallback(cxt, &run->gone);
+	run->as_of = as_of;
+	run->as_of_day = as_of_day;
+	run->bounded = bounded;
+	run->day_after = day_after;
 }
 
 static int
@@ -265,8 +304,12 @@ run_load_customers(TimestampTz as_of, ScrmBudget *budget, CustomerRow **rows)
 		ScrmSort(cl.rows, cl.n, sizeof(CustomerRow), cmp_customer_row);
 	CHECK_FOR_INTERRUPTS();
 	for (i = 1; i < cl.n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (cl.rows[i].id == cl.rows[i - 1].id)
 			customer_duplicate(ScrmKeysOut(run->keys, cl.rows[i].id));
+	}
 	if (!ScrmKeysInteger(run->keys))
 	{
 		/* number the keys in key order */
@@ -300,6 +343,9 @@ run_load_customers(TimestampTz as_of, ScrmBudget *budget, CustomerRow **rows)
 				{
 					uint64		b = (uint64) run->ids[i] - (uint64) run->ids[0];
 
+					if ((i & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
+
 					run->bits[b / 64] |= UINT64CONST(1) << (b % 64);
 				}
 			}
@@ -311,6 +357,18 @@ run_load_customers(TimestampTz as_of, ScrmBudget *budget, CustomerRow **rows)
 	c->rows_read = c->rows_used = cl.n;
 	*rows = cl.rows;
 	return cl.n;
+}
+
+/* Start a run as of as_of: its customers, their rows not needed */
+static void
+run_begin(TimestampTz as_of)
+{
+	ScrmBudget	budget;
+	CustomerRow *rows;
+
+	ScrmBudgetInit(&budget, "customers");
+	(void) run_load_customers(as_of, &budget, &rows);
+	ScrmBudgetRelease(&budget);
 }
 
 /* Is id a customer of the run? */
@@ -358,7 +416,7 @@ classify(const InputRules *r, Datum *values, bool *isnull)
 		t = DatumGetTimestampTz(values[r->time]);
 		if (TIMESTAMP_NOT_FINITE(t))
 			return SKIP_INFINITE_TIME;
-		if (r->by_day ? local_day(t) > run->as_of_day : t > run->as_of)
+		if (r->by_day ? after_as_of_day(t) : t > run->as_of)
 			return SKIP_AFTER_AS_OF;
 	}
 	if (r->amount >= 0)
@@ -453,14 +511,7 @@ ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
 		return true;
 	}
 	if (run == NULL)
-	{
-		ScrmBudget	budget;
-		CustomerRow *rows;
-
-		ScrmBudgetInit(&budget, "customers");
-		(void) run_load_customers(GetCurrentTransactionStartTimestamp(), &budget, &rows);
-		ScrmBudgetRelease(&budget);
-	}
+		run_begin(GetCurrentTransactionStartTimestamp());
 	c = &run->check[idx];
 	memset(c, 0, sizeof(InputCheck));
 	for (i = 0; i < ncols; i++)
@@ -615,15 +666,11 @@ Datum
 scrm_check(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScrmBudget	budget;
-	CustomerRow *rows;
 	int			i;
 
 	ScrmArgNotNull(fcinfo, 0, "as_of");
 	InitMaterializedSRF(fcinfo, 0);
-	ScrmBudgetInit(&budget, "customers");
-	(void) run_load_customers(PG_GETARG_TIMESTAMPTZ(0), &budget, &rows);
-	ScrmBudgetRelease(&budget);
+	run_begin(PG_GETARG_TIMESTAMPTZ(0));
 	for (i = 1; i < (int) N_INPUTS; i++)
 	{
 		const ScrmInputSpec *in = ScrmFindInput(rules[i].name);

@@ -929,9 +929,14 @@ BEGIN
            s.social_adjustment, s.total_value, s.tier, s.monetary_tier, s.computed_at
     FROM scrm.customer_score s;
   END IF;
-  DELETE FROM scrm.customer_history h
-  WHERE h.refresh_id NOT IN (SELECT x.refresh_id FROM scrm.customer_history x
-                             GROUP BY x.refresh_id ORDER BY x.refresh_id DESC LIMIT keep);
+  -- older than the last keep refreshes (this one logged already): a range
+  -- of the primary key, not a pass over every snapshot
+  IF keep = 0 THEN
+    DELETE FROM scrm.customer_history;
+  ELSE
+    DELETE FROM scrm.customer_history h
+    WHERE h.refresh_id < (SELECT min(l.id) FROM (SELECT x.id FROM scrm.refresh_log x ORDER BY x.id DESC LIMIT keep) l);
+  END IF;
   RETURN r;
 END
 $$;

@@ -46,22 +46,19 @@ SELECT c.customer_key, c.customer, p.tier AS previous_tier, c.tier,
        array_position(ARRAY['good', 'excellent', 'exceptional'], c.tier)
          - array_position(ARRAY['good', 'excellent', 'exceptional'], p.tier) AS tiers_moved,
        p.total_value AS previous_total_value, c.total_value, c.total_value - p.total_value AS total_value_change,
-       m.part AS main_part, m.change AS main_part_change,
+       coalesce(m.part, 'tier thresholds') AS main_part, m.change AS main_part_change,
        pair.prev AS previous_refresh_id, pair.cur AS refresh_id
 FROM pair
 JOIN scrm.customer_history c ON c.refresh_id = pair.cur
 JOIN scrm.customer_history p ON p.refresh_id = pair.prev AND p.customer_key = c.customer_key
-CROSS JOIN LATERAL (
-  SELECT coalesce(x.part, 'tier thresholds') AS part, x.change
-  FROM (SELECT NULL::text AS part, NULL::float8 AS change) d
-  LEFT JOIN LATERAL (
-    SELECT v.part, v.change
-    FROM (VALUES (1, 'monetary_value', c.monetary_value - p.monetary_value),
-                 (2, 'referral_value', coalesce(c.referral_value, 0) - coalesce(p.referral_value, 0)),
-                 (3, 'influence_value', coalesce(c.influence_value, 0) - coalesce(p.influence_value, 0)),
-                 (4, 'social_adjustment', coalesce(c.social_adjustment, 0) - coalesce(p.social_adjustment, 0))) v(o, part, change)
-    WHERE abs(v.change) > 1e-9 * greatest(1, abs(p.total_value))
-    ORDER BY abs(v.change) DESC, v.o LIMIT 1) x ON true) m
+LEFT JOIN LATERAL (
+  SELECT v.part, v.change
+  FROM (VALUES (1, 'monetary_value', c.monetary_value - p.monetary_value),
+               (2, 'referral_value', coalesce(c.referral_value, 0) - coalesce(p.referral_value, 0)),
+               (3, 'influence_value', coalesce(c.influence_value, 0) - coalesce(p.influence_value, 0)),
+               (4, 'social_adjustment', coalesce(c.social_adjustment, 0) - coalesce(p.social_adjustment, 0))) v(o, part, change)
+  WHERE abs(v.change) > 1e-9 * greatest(1, abs(p.total_value))
+  ORDER BY abs(v.change) DESC, v.o LIMIT 1) m ON true
 WHERE c.tier <> p.tier;
 
 COMMENT ON VIEW scrm.tier_migration IS
