@@ -586,11 +586,16 @@ sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
 
 	if (n >= 4096 && k->kind != KEYS_GENERIC)
 	{
+		KeySortItem *caller = items;
 		KeySortItem *tmp = ScrmAlloc(&k->budget, n, sizeof(KeySortItem));
 		int64	   *count = ScrmAlloc(&k->budget, 65536, sizeof(int64));
 		int			pass;
 
-		/* passes 0-3 on prefix2 (text only), 4-7 on prefix: least significant first */
+		/*
+		 * passes 0-3 on prefix2 (text only), 4-7 on prefix: least
+		 * significant first; a digit all keys share (a common prefix, the
+		 * zero padding of short keys) needs no pass
+		 */
 		for (pass = k->kind == KEYS_TEXT ? 0 : 4; pass < 8; pass++)
 		{
 			KeySortItem *swap;
@@ -601,6 +606,8 @@ sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
 			memset(count, 0, sizeof(int64) * 65536);
 			for (i = 0; i < n; i++)
 				count[((pass < 4 ? items[i].prefix2 : items[i].prefix) >> shift) & 0xFFFF]++;
+			if (count[((pass < 4 ? items[0].prefix2 : items[0].prefix) >> shift) & 0xFFFF] == n)
+				continue;
 			for (i = 0; i < 65536; i++)
 			{
 				int64		c = count[i];
@@ -614,7 +621,13 @@ sort_items(ScrmKeys *k, KeySortItem *items, int64 n)
 			items = tmp;
 			tmp = swap;
 		}
-		/* an even number of passes: the sorted items are back in the caller's array */
+		/* after an odd number of passes the sorted items are in the other array */
+		if (items != caller)
+		{
+			memcpy(caller, items, n * sizeof(KeySortItem));
+			tmp = items;
+			items = caller;
+		}
 		ScrmFree(&k->budget, tmp, n, sizeof(KeySortItem));
 		ScrmFree(&k->budget, count, 65536, sizeof(int64));
 		for (i = 0; i < n; i = j)
@@ -692,6 +705,15 @@ ScrmKeysDecode(const ScrmKeys *k, int64 id)
 	if (k->kind != KEYS_INT)
 	{
 		Assert(id >= 0 && id < k->n);
+		/*
+		 * Results go out in code order, the keys lie in insertion order:
+		 * start loading the ones a few codes ahead
+		 */
+		if (k->order && id + 32 < k->frozen)
+		{
+			__builtin_prefetch(&k->keys[k->order[id + 32]]);
+			__builtin_prefetch(DatumGetPointer(k->keys[k->order[id + 16]]));
+		}
 		return k->keys[key_index(k, id)];
 	}
 	switch (k->typid)
