@@ -104,6 +104,7 @@ typedef struct ScrmInputSpec
 } ScrmInputSpec;
 
 extern const ScrmInputSpec *ScrmFindInput(const char *name);
+extern char *ScrmRunKeyOut(int64 id);
 
 /* run.c */
 extern bool ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,

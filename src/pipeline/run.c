@@ -387,6 +387,17 @@ run_knows(int64 id)
 	return ScrmKeysKnown(run->keys, id);
 }
 
+/*
+ * The key of customer id of the run as text (as scrm.customer_score's
+ * customer_key), palloc'd
+ */
+char *
+ScrmRunKeyOut(int64 id)
+{
+	/* outside a refresh (a graph built for a test), the ids are the keys */
+	return ScrmKeysOut(run ? run->keys : NULL, id);
+}
+
 /* The reason to skip a row of input r, or -1 to use it */
 static int
 classify(const InputRules *r, Datum *values, bool *isnull)

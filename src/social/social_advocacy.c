@@ -491,11 +491,13 @@ typedef struct AdvResult
 
 /*
  * Score n events sorted by event_cmp with the parameters of st; helped is
- * scratch space for n counterparties.
+ * scratch space for n counterparties.  With points (and damping) given,
+ * also each event's contribution (NaN for a survey that does not count)
+ * and its place k in its damping series (the contribution is divided by k).
  */
 static void
 score_events(const AdvState *st, const AdvEvent *ev, int64 n, int64 *helped,
-			 AdvResult *r)
+			 AdvResult *r, double *points, int32 *damping)
 {
 	int64		nhelped = 0,
 				i,
@@ -516,6 +518,11 @@ score_events(const AdvState *st, const AdvEvent *ev, int64 n, int64 *helped,
 				(survey < 0 || ev[i].t > ev[survey].t ||
 				 (ev[i].t == ev[survey].t && ev[i].score < ev[survey].score)))
 				survey = i;
+			if (points)
+			{
+				points[i] = NAN;
+				damping[i] = 1;
+			}
 			continue;
 		}
 		if (i == 0 || !same_series(&ev[i], &ev[i - 1]))
@@ -530,6 +537,11 @@ score_events(const AdvState *st, const AdvEvent *ev, int64 n, int64 *helped,
 		/* the k-th event of its (kind, counterparty) series in 30 days */
 		contrib = ev[i].base / (double) (i - first + 1) *
 			exp2(-((double) (st->as_of - ev[i].t) / USECS_PER_SEC) / st->half_life);
+		if (points)
+		{
+			points[i] = contrib;
+			damping[i] = (int32) (i - first + 1);
+		}
 		if (contrib > 0.0)
 			r->pos += contrib;
 		else
@@ -550,6 +562,8 @@ score_events(const AdvState *st, const AdvEvent *ev, int64 n, int64 *helped,
 		else
 			r->neg -= contrib;
 		r->survey_score = ev[survey].score;
+		if (points)
+			points[survey] = contrib;
 	}
 	r->distinct = ScrmSortUnique(helped, nhelped);
 }
@@ -619,7 +633,7 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 
 		memcpy(ev, st->ev, st->n * sizeof(AdvEvent));
 		qsort(ev, st->n, sizeof(AdvEvent), event_cmp);
-		score_events(st, ev, st->n, palloc(st->n * sizeof(int64)), &r);
+		score_events(st, ev, st->n, palloc(st->n * sizeof(int64)), &r, NULL, NULL);
 	}
 	else
 	{
@@ -815,23 +829,54 @@ read_configured_events(AdvRead *rd)
 }
 
 /*
- * scrm._refresh_advocacy(events, as_of, half_life, customers, excluded)
- *	 RETURNS TABLE (customer, events, net, valence, distinct_counterparties,
- *					converted, survey_score)
- * scrm.advocacy of every customer of an events query (customer, kind,
- * occurred_at, counterparty, audience, score; NULL: the configured
- * interactions and surveys, run as the role that configured them), as
- *	 SELECT customer, count(*), scrm.advocacy(kind, occurred_at, as_of,
- *		 counterparty, audience, half_life, customer, score) ...
- *	 WHERE customer = ANY (customers)
- *	   AND (counterparty IS NULL OR counterparty <> ALL (excluded))
- *	 GROUP BY customer
- * computes it (NULL lists: no filter), with the survey score that counts
- * (NULL if none), computed by sorting the events in memory rather than
- * through a hash aggregate.  Needs 48 bytes per event, and as many again
- * for the events of the customer with the most, within scrm.max_memory;
- * beyond that it fails with 54000 and scrm.refresh uses the aggregate.
+ * The events that counted for one customer, for scrm.explain: five arrays
+ * (kind, time, counterparty key, damping place k, points = weight x reach
+ * or survey class / k x decay) into values[0..4], NULL without any.
+ * Surveys that do not count are left out.  Counterparties are the run's
+ * customer keys when the events are the configured ones (by_run), else the
+ * ids.
  */
+static void
+event_arrays(const AdvRead *rd, const AdvEvent *ev, int64 n, const double *points,
+			 const int32 *damping, bool by_run, Datum *values, bool *nulls)
+{
+	Datum	   *kind = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *at = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *who = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *who_null = palloc(sizeof(bool) * Max(n, 1));
+	Datum	   *damp = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *pts = palloc(sizeof(Datum) * Max(n, 1));
+	int			dims[1];
+	int			lbs[1] = {1};
+	int64		i;
+	int			m = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		if (isnan(points[i]))
+			continue;
+		kind[m] = CStringGetTextDatum(rd->kinds->t.name[ev[i].kind]);
+		at[m] = TimestampTzGetDatum(ev[i].t);
+		who_null[m] = !(ev[i].flags & EV_HAS_COUNTERPARTY);
+		who[m] = who_null[m] ? (Datum) 0 :
+			CStringGetTextDatum(by_run ? ScrmRunKeyOut(ev[i].counterparty)
+								: psprintf(INT64_FORMAT, ev[i].counterparty));
+		damp[m] = Int32GetDatum(damping[i]);
+		pts[m] = Float8GetDatum(points[i]);
+		m++;
+	}
+	for (i = 0; i < 5; i++)
+		nulls[i] = m == 0;
+	if (m == 0)
+		return;
+	dims[0] = m;
+	values[0] = PointerGetDatum(construct_md_array(kind, NULL, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_md_array(at, NULL, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_md_array(who, who_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_md_array(damp, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_md_array(pts, NULL, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
 Datum
 scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 {
@@ -848,6 +893,9 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 	AdvRead		rd;
 	AdvEvent   *ev;
 	int64	   *helped;
+	double	   *points;
+	int32	   *damping;
+	MemoryContext row_cxt;
 	TimestampTz as_of;
 	double		half_life;
 	int64		i,
@@ -881,12 +929,17 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 	}
 	ev = ScrmAlloc(&rd.budget, n, sizeof(AdvEvent));
 	helped = ScrmAlloc(&rd.budget, n, sizeof(int64));
+	points = ScrmAlloc(&rd.budget, n, sizeof(double));
+	damping = ScrmAlloc(&rd.budget, n, sizeof(int32));
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm advocacy row",
+									ALLOCSET_DEFAULT_SIZES);
 
 	for (i = 0; i < rd.n; i = j)
 	{
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
+		Datum		values[14];
+		bool		nulls[14] = {false};
 		AdvResult	r;
+		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		n = 0;
@@ -894,7 +947,8 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 			if (!(rd.rows[j].ev.flags & ROW_NO_EVENT))
 				ev[n++] = rd.rows[j].ev;
 		qsort(ev, n, sizeof(AdvEvent), event_cmp);
-		score_events(&rd.params, ev, n, helped, &r);
+		score_events(&rd.params, ev, n, helped, &r, points, damping);
+		old = MemoryContextSwitchTo(row_cxt);
 		k = 0;
 		values[k++] = Int64GetDatum(rd.rows[i].customer);
 		values[k++] = Int64GetDatum(j - i);
@@ -903,9 +957,15 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 		values[k++] = Int32GetDatum((int32) r.distinct);
 		values[k++] = BoolGetDatum(r.converted);
 		values[k] = Int32GetDatum(r.survey_score);
-		nulls[k] = r.survey_score < 0;
+		nulls[k++] = r.survey_score < 0;
+		values[k++] = Float8GetDatum(r.pos);
+		values[k++] = Float8GetDatum(r.neg);
+		event_arrays(&rd, ev, n, points, damping, query == NULL, values + k, nulls + k);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
 	}
+	MemoryContextDelete(row_cxt);
 	ScrmBudgetRelease(&rd.budget);
 	PG_RETURN_NULL();
 }

@@ -241,6 +241,81 @@ credit_walk(const Graph *g, const double *coef, const double *vplus,
 	return diff;
 }
 
+/* What scrm.explain shows of a customer's influence value */
+#define INFLUENCE_TOP 5
+#define INFLUENCE_DETAIL_COLUMNS 9
+
+/*
+ * The credit of u by directly influenced customer, as values[0..5]:
+ * network value z_u, the own value returned over 2-cycles R_u (removed),
+ * the keys and walk shares M_ux of the INFLUENCE_TOP largest credits
+ * rho_u M_ux z_x (NULL arrays: none), and the other credits summed with
+ * their count.  The credits, the rest and -R_u add up to
+ * CIV_u = rho_u (M z)_u - R_u: each credit holds x's own value and what x
+ * passes on (z_x = V+_x + (M z)_x).  scrm.explain recomputes a credit from
+ * the share and x's stored network value, with the same operations.
+ */
+static void
+influence_detail(const Graph *g, int32 u, const double *coef, const double *z,
+				 double rho, double zu, double returned, Datum *values, bool *nulls)
+{
+	int64		top[INFLUENCE_TOP];
+	double		amt[INFLUENCE_TOP];
+	Datum		keys[INFLUENCE_TOP],
+				shares[INFLUENCE_TOP];
+	int			ntop = 0,
+				i;
+	double		rest = 0.0;
+	int32		nrest = 0;
+	int64		e;
+
+	for (e = g->out.off[u]; e < g->out.off[u + 1]; e++)
+	{
+		double		a;
+		int			pos;
+
+		if (!(coef[e] > 0.0))
+			continue;
+		a = rho * (coef[e] * z[g->out.adj[e]]);
+		if (ntop == INFLUENCE_TOP && !(a > amt[ntop - 1]))
+		{
+			rest += a;
+			nrest++;
+			continue;
+		}
+		if (ntop == INFLUENCE_TOP)
+		{
+			/* the smallest of the top goes to the rest */
+			rest += amt[ntop - 1];
+			nrest++;
+			ntop--;
+		}
+		for (pos = ntop; pos > 0 && amt[pos - 1] < a; pos--)
+		{
+			amt[pos] = amt[pos - 1];
+			top[pos] = top[pos - 1];
+		}
+		amt[pos] = a;
+		top[pos] = e;
+		ntop++;
+	}
+	for (i = 0; i < ntop; i++)
+	{
+		keys[i] = CStringGetTextDatum(ScrmRunKeyOut(g->ids[g->out.adj[top[i]]]));
+		shares[i] = Float8GetDatum(coef[top[i]]);
+	}
+	values[0] = ScrmFiniteDatum("network_value", zu);
+	values[1] = ScrmFiniteDatum("returned", returned);
+	nulls[2] = nulls[3] = ntop == 0;
+	if (ntop > 0)
+	{
+		values[2] = PointerGetDatum(construct_array(keys, ntop, TEXTOID, -1, false, TYPALIGN_INT));
+		values[3] = PointerGetDatum(construct_array(shares, ntop, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	values[4] = ScrmFiniteDatum("rest", rest);
+	values[5] = Int32GetDatum(nrest);
+}
+
 /*
  * Emit one row per graph node: CIV_u = rho_u (M z)_u - R_u with
  * R_u = rho_u V+_u c_u / (1 - c_u), c_u = sum_x M_ux M_xu.  c is gathered
@@ -254,18 +329,21 @@ credit_walk(const Graph *g, const double *coef, const double *vplus,
 static void
 emit_influence(Graph *g, ReturnSetInfo *rsinfo, const double *coef,
 			   const double *z, const double *vplus, const double *S,
-			   double s0, double beta, double *c)
+			   double s0, double beta, double *c, bool detail)
 {
 	const int64 *off = g->out.off;
 	const int32 *adj = g->out.adj;
 	int64	   *cursor = ScrmAlloc(&g->budget, Max(g->n, 1), sizeof(int64));
 	int32		u;
 
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm influence row",
+												  ALLOCSET_SMALL_SIZES);
+
 	memcpy(cursor, off, sizeof(int64) * g->n);
 	for (u = 0; u < g->n; u++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[INFLUENCE_DETAIL_COLUMNS];
+		bool		nulls[INFLUENCE_DETAIL_COLUMNS] = {false};
 		double		rho = 1.0 - beta * S[u] / (s0 + S[u]);
 		double		mz = 0.0,
 					civ;
@@ -299,8 +377,20 @@ emit_influence(Graph *g, ReturnSetInfo *rsinfo, const double *coef,
 		values[0] = GraphNodeDatum(g, u);
 		values[1] = ScrmFiniteDatum("influence_value", civ);
 		values[2] = ScrmFiniteDatum("retained_share", rho);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (detail)
+		{
+			MemoryContext old = MemoryContextSwitchTo(row_cxt);
+
+			influence_detail(g, u, coef, z, rho, z[u], rho * vplus[u] * c[u] / (1.0 - c[u]),
+							 values + 3, nulls + 3);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(row_cxt);
+		}
+		else
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	MemoryContextDelete(row_cxt);
 	ScrmFree(&g->budget, cursor, Max(g->n, 1), sizeof(int64));
 }
 
@@ -333,6 +423,7 @@ static Datum
 scrm_influence_value_run(FunctionCallInfo fcinfo, int off)
 {
 	ScrmKeys   *keys = off == 0 ? ScrmKeyArg(fcinfo, 4, &off) : NULL;
+	bool		detail = off < 0;	/* the refresh's: what scrm.explain shows */
 	const char *edges = off >= 0 ? ScrmTextArg(fcinfo, off, "edges") : NULL;
 	const char *values_query = ScrmTextArg(fcinfo, 1 + off, "customer_value");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -387,15 +478,24 @@ scrm_influence_value_run(FunctionCallInfo fcinfo, int off)
 
 	/* q is done with: its room holds the 2-cycle sums c */
 	memset(q, 0, sizeof(double) * Max(n, 1));
-	emit_influence(g, rsinfo, coef, z, vplus, S, s0, beta, q);
+	emit_influence(g, rsinfo, coef, z, vplus, S, s0, beta, q, detail);
 	for (i = 0; i < st.nout; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[INFLUENCE_DETAIL_COLUMNS];
+		bool		nulls[INFLUENCE_DETAIL_COLUMNS] = {false};
 
 		values[0] = ScrmKeyDatum(g->keys, st.out_id[i]);
 		values[1] = Float8GetDatum(0.0);
 		values[2] = Float8GetDatum(1.0);
+		if (detail)
+		{
+			/* outside the graph: its own value is its network value */
+			values[3] = Float8GetDatum(Max(st.out_value[i], 0.0));
+			values[4] = Float8GetDatum(0.0);
+			nulls[5] = nulls[6] = true;
+			values[7] = Float8GetDatum(0.0);
+			values[8] = Int32GetDatum(0);
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	GraphFree(g);

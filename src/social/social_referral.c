@@ -33,6 +33,7 @@
 #include "social_crm.h"
 
 PG_FUNCTION_INFO_V1(scrm_referral_value);
+PG_FUNCTION_INFO_V1(scrm_referral_credits);
 
 typedef struct Referral
 {
@@ -160,8 +161,8 @@ value_of(const CustomerValue *val, int64 n, int64 id)
  *					   acquisition_saving)
  *	 RETURNS TABLE (node, referral_value, referred)
  */
-Datum
-scrm_referral_value(PG_FUNCTION_ARGS)
+static Datum
+referral_run(FunctionCallInfo fcinfo, bool pairs)
 {
 	int			off = 0;
 	ScrmKeys   *keys = ScrmKeyArg(fcinfo, 4, &off);
@@ -281,10 +282,31 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 		for (i = start; i < j; i++)
 		{
 			int64		k = ScrmFindInt64(ids, nids, ref[i].referrer);
+			double		credit = attributed / (double) referrers - ref[i].reward;
 
-			crv[k] += attributed / (double) referrers - ref[i].reward;
+			crv[k] += credit;
 			count[k]++;
+			if (pairs)
+			{
+				Datum		values[8];
+				bool		nulls[8] = {false};
+
+				values[0] = ScrmKeyDatum(keys, ref[i].referrer);
+				values[1] = ScrmKeyDatum(keys, ref[i].referred);
+				values[2] = Float8GetDatum(value_of(st.val, st.nval, ref[i].referred));
+				values[3] = Float8GetDatum(kappa);
+				values[4] = Float8GetDatum(saving);
+				values[5] = Int32GetDatum((int32) referrers);
+				values[6] = Float8GetDatum(ref[i].reward);
+				values[7] = ScrmFiniteDatum("credit", credit);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
 		}
+	}
+	if (pairs)
+	{
+		ScrmBudgetRelease(&budget);
+		PG_RETURN_NULL();
 	}
 
 	for (i = 0; i < nids; i++)
@@ -299,4 +321,27 @@ scrm_referral_value(PG_FUNCTION_ARGS)
 	}
 	ScrmBudgetRelease(&budget);
 	PG_RETURN_NULL();
+}
+
+Datum
+scrm_referral_value(PG_FUNCTION_ARGS)
+{
+	return referral_run(fcinfo, false);
+}
+
+/*
+ * scrm.referral_credits(referrals, customer_value, incrementality,
+ *						 acquisition_saving)
+ *	 RETURNS TABLE (referrer, referred, referred_value, incrementality,
+ *					acquisition_saving, referrers, reward_cost, credit)
+ *
+ * The terms of scrm.referral_value, one row per referral (duplicates
+ * merged): credit = (incrementality * referred_value + (1 - incrementality)
+ * * acquisition_saving) / referrers - reward_cost.  A referrer's credits add
+ * up to their referral value.
+ */
+Datum
+scrm_referral_credits(PG_FUNCTION_ARGS)
+{
+	return referral_run(fcinfo, true);
 }

@@ -190,7 +190,9 @@ COMMENT ON FUNCTION scrm._refresh_rfm(text, timestamptz, interval) IS
 CREATE OR REPLACE FUNCTION scrm._refresh_advocacy(events text, as_of timestamptz, half_life interval,
                                        customers bigint[], excluded bigint[])
 RETURNS TABLE (customer bigint, events bigint, net float8, valence float8, distinct_counterparties integer,
-               converted boolean, survey_score integer)
+               converted boolean, survey_score integer, positive float8, negative float8,
+               event_kind text[], event_at timestamptz[], event_counterparty text[], event_damping integer[],
+               event_points float8[])
 AS 'MODULE_PATHNAME', 'scrm_refresh_advocacy'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 10000;
 
@@ -198,7 +200,9 @@ COMMENT ON FUNCTION scrm._refresh_advocacy(text, timestamptz, interval, bigint[]
   'Internal: scrm.advocacy(kind, occurred_at, as_of, counterparty, audience, half_life, customer, score) of '
   'every customer listed in customers (NULL: all) over events (customer, kind, occurred_at, counterparty, '
   'audience, score; NULL: the configured interactions and surveys, run as the role that configured them), leaving out events whose counterparty is listed in excluded: the rows kept, net, valence, '
-  'distinct counterparties, whether a referral converted and the survey score that counts. Sorts the events '
+  'distinct counterparties, whether a referral converted, the survey score that counts, the positive and '
+  'negative sums, and for scrm.explain the events that counted (kind, time, counterparty key, place in its '
+  'damping series, points; NULL: none). Sorts the events '
   'in memory instead of a hash aggregate; needs 48 bytes per event within scrm.max_memory, else fails with '
   '54000 (scrm.refresh then uses the aggregate).';
 
@@ -250,12 +254,16 @@ COMMENT ON FUNCTION scrm._refresh_communities(text, float8, integer) IS
 
 CREATE OR REPLACE FUNCTION scrm._refresh_influence_value(
     customer_value text, autonomy float8 DEFAULT 1.0, hop_continuation float8 DEFAULT 0.5)
-RETURNS TABLE (node bigint, influence_value float8, retained_share float8)
+RETURNS TABLE (node bigint, influence_value float8, retained_share float8, network_value float8,
+               returned float8, top_keys text[], top_shares float8[], rest_amount float8, rest_customers integer)
 AS 'MODULE_PATHNAME', 'scrm_refresh_influence_value'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 10000 ROWS 1000;
 
 COMMENT ON FUNCTION scrm._refresh_influence_value(text, float8, float8) IS
-  'Internal: scrm.influence_value over the graph scrm._refresh_graph built in this transaction.';
+  'Internal: scrm.influence_value over the graph scrm._refresh_graph built in this transaction, with what '
+  'scrm.explain shows: the network value z, the own value returned over 2-cycles (removed), the directly '
+  'influenced customers of the 5 largest credits (key, walk share; NULL: none) and the other credits summed '
+  'with their count.';
 
 CREATE OR REPLACE FUNCTION scrm._refresh_churn_impact(
     customer_value text, contagion float8 DEFAULT 0.8, half_life_months float8 DEFAULT 3,
@@ -629,7 +637,10 @@ BEGIN
     -- more events than scrm.max_memory holds: the aggregate, sorting by
     -- customer (the survey score is an ordered aggregate), which can spill
     CREATE TEMP TABLE _scrm_refresh_event_summary ON COMMIT DROP AS
-    SELECT customer, events, (a).net, (a).valence, (a).distinct_counterparties, converted, survey_score
+    -- (scrm.explain then shows the advocacy sums without the events)
+    SELECT customer, events, (a).net, (a).valence, (a).distinct_counterparties, converted, survey_score,
+           (a).positive, (a).negative, NULL::text[] AS event_kind, NULL::timestamptz[] AS event_at,
+           NULL::text[] AS event_counterparty, NULL::integer[] AS event_damping, NULL::float8[] AS event_points
     FROM (SELECT e.customer, count(*) AS events,
                  scrm.advocacy(e.kind, e.occurred_at, as_of, e.counterparty, e.audience, half_life, e.customer, e.score) AS a,
                  bool_or(e.kind = 'referral_converted' AND e.occurred_at <= as_of AND e.occurred_at >= as_of - interval '3 years'
@@ -657,10 +668,11 @@ BEGIN
   -- network reach: Net+ times min(2, 1 + 0.25 ln(1 + sum_v P_iv)), P_iv = s_iv / (autonomy + S_v)
   reach AS (SELECT node AS customer, reach AS p FROM scrm._network_reach(NULL::text, autonomy)),
   pts AS (
-    SELECT a.customer, a.valence, a.distinct_counterparties, a.converted, a.survey_score,
-           a.net * CASE WHEN a.net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(x.p, 0))) ELSE 1 END AS points
+    SELECT a.customer, a.valence, a.distinct_counterparties, a.converted, a.survey_score, a.positive, a.negative,
+           a.net * CASE WHEN a.net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(x.p, 0))) ELSE 1 END AS points,
+           CASE WHEN a.net > 0 THEN least(2, 1 + 0.25 * ln(1 + coalesce(x.p, 0))) ELSE 1 END AS reach
     FROM pg_temp._scrm_refresh_event_summary a LEFT JOIN reach x USING (customer))
-  SELECT customer, valence, distinct_counterparties, converted, survey_score, points,
+  SELECT customer, valence, distinct_counterparties, converted, survey_score, positive, negative, points, reach,
          round(100 * (1 - exp(-greatest(points, 0) / scale)))::int AS score,
          round(100 * (1 - exp(-greatest(-points, 0) / scale)))::int AS detractor
   FROM pts;
@@ -698,7 +710,9 @@ BEGIN
                                                        coalesce(a.distinct_counterparties, 0), coalesce(a.converted, false),
                                                        a.survey_score) END AS advocate_label,
          CASE WHEN c.consent THEN scrm.nps_class(a.survey_score) END AS nps_class,
-         coalesce(a.valence, 1) AS valence
+         coalesce(a.valence, 1) AS valence,
+         coalesce(a.reach, 1) AS advocacy_reach, coalesce(a.positive, 0) AS advocacy_positive,
+         coalesce(a.negative, 0) AS advocacy_negative
   FROM pg_temp._scrm_refresh_customer c
   LEFT JOIN pg_temp._scrm_refresh_rfm x USING (customer)
   LEFT JOIN pg_temp._scrm_refresh_advocacy a USING (customer);
@@ -716,16 +730,22 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  CREATE TEMP TABLE _scrm_refresh_referral ON COMMIT DROP AS
-  SELECT node AS customer, referral_value FROM scrm.referral_value(
+  -- each referral's credit (kept for scrm.explain); a referrer's add up to their referral value
+  CREATE TEMP TABLE _scrm_refresh_referral_credit ON COMMIT DROP AS
+  SELECT * FROM scrm.referral_credits(
     'SELECT q.* FROM scrm._refresh_input(''referrals''::text)
                      AS q(referrer bigint, referred bigint, reward_cost float8, incrementality float8)
      WHERE q.referrer IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)
        AND q.referred IN (SELECT customer FROM pg_temp._scrm_refresh_customer WHERE consent)'::text,
     'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent'::text,
     (r->'settings'->>'incrementality')::float8, (r->'settings'->>'acquisition_saving')::float8);
+  CREATE TEMP TABLE _scrm_refresh_referral ON COMMIT DROP AS
+  SELECT referrer AS customer, sum(credit) AS referral_value
+  FROM pg_temp._scrm_refresh_referral_credit GROUP BY referrer;
   CREATE TEMP TABLE _scrm_refresh_influence ON COMMIT DROP AS
-  SELECT node AS customer, influence_value FROM scrm._refresh_influence_value(
+  SELECT node AS customer, influence_value, retained_share, network_value, returned, top_keys, top_shares,
+         rest_amount, rest_customers
+  FROM scrm._refresh_influence_value(
     'SELECT customer AS node, monetary_value AS value FROM pg_temp._scrm_refresh_value WHERE consent'::text,
     (r->'settings'->>'autonomy')::float8, (r->'settings'->>'hop_continuation')::float8);
   RETURN r;
@@ -771,6 +791,9 @@ BEGIN
            percentile_cont(exceptional) WITHIN GROUP (ORDER BY total_value)
       INTO excellent_from, exceptional_from
     FROM pg_temp._scrm_refresh_total;
+    r := r || jsonb_build_object('thresholds_over', 'every customer (none alive)');
+  ELSE
+    r := r || jsonb_build_object('thresholds_over', 'customers alive (p_alive >= 0.5)');
   END IF;
   RETURN r || jsonb_build_object('excellent_from', excellent_from, 'exceptional_from', exceptional_from);
 END
@@ -787,7 +810,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   CREATE TEMP TABLE _scrm_refresh_churn ON COMMIT DROP AS
-  SELECT node AS customer, loss_if_churned, value_at_risk FROM scrm._refresh_churn_impact(
+  SELECT node AS customer, contagion_loss, loss_if_churned, value_at_risk FROM scrm._refresh_churn_impact(
     'SELECT customer AS node, monetary_value AS value, coalesce(1 - p_alive, 0) AS p_churn
      FROM pg_temp._scrm_refresh_value WHERE consent'::text,
     (r->'settings'->>'contagion')::float8, (r->'settings'->>'contagion_half_life_months')::float8,
@@ -813,6 +836,16 @@ DECLARE
 BEGIN
   DELETE FROM scrm.customer_score;
   INSERT INTO scrm.customer_score
+    (customer, social_consent, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
+     advocacy_points, advocate_score, advocate_label, nps_class, social_adjustment, total_value, tier,
+     monetary_tier, needs_review, pagerank, community, churn_value_at_risk, loss_if_churned, computed_at,
+     customer_key,
+     -- what scrm.explain shows
+     frequency, recency, age, average_spend, valence, network_value, retained_share, influence_returned,
+     influence_to, influence_share, influence_rest, influence_rest_customers, advocacy_positive,
+     advocacy_negative, advocacy_reach, advocacy_event_kind, advocacy_event_at, advocacy_event_counterparty,
+     advocacy_event_damping, advocacy_event_points,
+     contagion_loss)
   SELECT CASE WHEN (r->>'integer_keys')::boolean THEN t.customer END, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
          t.referral_value, t.influence_value, t.advocacy_points, t.advocate_score, t.advocate_label, t.nps_class,
          CASE WHEN t.consent THEN t.total_value - t.monetary_value END,
@@ -823,12 +856,39 @@ BEGIN
          policy = 'symmetric' AND array_position(tiers, t.tt) < array_position(tiers, t.tm),
          CASE WHEN t.consent THEN t.pagerank END, CASE WHEN t.consent THEN t.community END,
          CASE WHEN t.consent THEN t.value_at_risk END, CASE WHEN t.consent THEN t.loss_if_churned END,
-         started, t.customer_key
-  FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned,
+         started, t.customer_key,
+         (t.rfm).frequency, (t.rfm).recency, (t.rfm).age, (t.rfm).monetary,
+         CASE WHEN t.consent THEN t.valence END,
+         CASE WHEN t.consent THEN coalesce(i.network_value, greatest(t.monetary_value, 0)) END,
+         CASE WHEN t.consent THEN coalesce(i.retained_share, 1) END,
+         CASE WHEN t.consent THEN coalesce(i.returned, 0) END,
+         CASE WHEN t.consent THEN i.top_keys END, CASE WHEN t.consent THEN i.top_shares END,
+         CASE WHEN t.consent THEN coalesce(i.rest_amount, 0) END,
+         CASE WHEN t.consent THEN coalesce(i.rest_customers, 0) END,
+         CASE WHEN t.consent THEN t.advocacy_positive END, CASE WHEN t.consent THEN t.advocacy_negative END,
+         CASE WHEN t.consent THEN t.advocacy_reach END,
+         CASE WHEN t.consent THEN e.event_kind END, CASE WHEN t.consent THEN e.event_at END,
+         CASE WHEN t.consent THEN e.event_counterparty END, CASE WHEN t.consent THEN e.event_damping END,
+         CASE WHEN t.consent THEN e.event_points END,
+         CASE WHEN t.consent THEN t.contagion_loss END
+  FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned, ch.contagion_loss, q.rfm,
                scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
                scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
         FROM pg_temp._scrm_refresh_total x JOIN pg_temp._scrm_refresh_customer c USING (customer)
-        LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t;
+        LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)
+        LEFT JOIN pg_temp._scrm_refresh_rfm q USING (customer)) t
+  LEFT JOIN pg_temp._scrm_refresh_influence i USING (customer)
+  LEFT JOIN pg_temp._scrm_refresh_event_summary e USING (customer);
+  -- each referral's credit, by key
+  DELETE FROM scrm.referral_credit;
+  INSERT INTO scrm.referral_credit
+    (referrer_key, referred_key, referred_value, incrementality, acquisition_saving, referrers, reward_cost,
+     credit, computed_at)
+  SELECT a.customer_key, b.customer_key, f.referred_value, f.incrementality, f.acquisition_saving, f.referrers,
+         f.reward_cost, f.credit, started
+  FROM pg_temp._scrm_refresh_referral_credit f
+  JOIN pg_temp._scrm_refresh_customer a ON a.customer = f.referrer
+  JOIN pg_temp._scrm_refresh_customer b ON b.customer = f.referred;
   -- community clout (SOCIAL.md section 7)
   DELETE FROM scrm.community_score;
   INSERT INTO scrm.community_score
@@ -901,10 +961,12 @@ BEGIN
       USING HINT = 'SELECT * FROM scrm.check() shows the same counts; see the README, Messy data, for the rules.';
   END IF;
   INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
-                                row_counts, step_ms, configured_by, data_check, tier_audit)
+                                row_counts, step_ms, configured_by, data_check, tier_audit, tier_thresholds)
   VALUES (started, clock_timestamp(), (r->>'as_of')::timestamptz, n, r->'settings',
           (r->>'purchase_model')::scrm.bgnbd, (r->>'spend_model')::scrm.gammagamma,
-          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check, r->'tier_audit')
+          r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check, r->'tier_audit',
+          jsonb_build_object('excellent_from', r->'excellent_from', 'exceptional_from', r->'exceptional_from',
+                             'over', r->'thresholds_over'))
   RETURNING refresh_log.id INTO id;
   RETURN r || jsonb_build_object('refresh_id', id, 'customers', n, 'data_check', data_check);
 END
@@ -958,7 +1020,8 @@ BEGIN
   -- create them again (a failed refresh takes them with its rollback)
   DROP TABLE pg_temp._scrm_refresh_customer, pg_temp._scrm_refresh_rfm, pg_temp._scrm_refresh_pagerank,
              pg_temp._scrm_refresh_community, pg_temp._scrm_refresh_event_summary, pg_temp._scrm_refresh_advocacy,
-             pg_temp._scrm_refresh_value, pg_temp._scrm_refresh_referral, pg_temp._scrm_refresh_influence,
+             pg_temp._scrm_refresh_value, pg_temp._scrm_refresh_referral_credit, pg_temp._scrm_refresh_referral,
+             pg_temp._scrm_refresh_influence,
              pg_temp._scrm_refresh_total, pg_temp._scrm_refresh_churn;
   PERFORM set_config('work_mem', r->>'caller_work_mem', true);
   PERFORM set_config('TimeZone', r->>'caller_time_zone', true);

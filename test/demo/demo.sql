@@ -62,6 +62,14 @@ ORDER BY v.social_adjustment DESC, v.customer
 LIMIT 5;
 
 \echo
+\echo '== Why: the explanation of the first of them (scrm.explain_parts; scrm.explain gives it as jsonb) =='
+\echo '   parts with the same adds_to add up to that column of scrm.customer_value'
+SELECT customer AS lifted FROM scrm.customer_value WHERE tier <> monetary_tier
+ORDER BY social_adjustment DESC, customer LIMIT 1 \gset
+SELECT section, part, detail, round(amount::numeric, 4) AS amount, adds_to
+FROM scrm.explain_parts(:lifted::bigint);
+
+\echo
 \echo '== Tier counts (percentiles of total value over alive customers: exceptional P95, excellent P80) =='
 SELECT tier, count(*) AS customers, count(*) FILTER (WHERE p_alive >= 0.5) AS alive,
        count(*) FILTER (WHERE tier <> monetary_tier) AS raised_by_social_value,

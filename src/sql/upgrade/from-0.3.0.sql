@@ -60,3 +60,7 @@ COMMENT ON COLUMN scrm.top_advocates.customer_key IS 'the customer key as text';
 -- configure records the key type now, and takes a segments query
 DROP FUNCTION scrm._configure(text[], jsonb, jsonb);
 DROP FUNCTION scrm.configure(text, text, text, text, text, text, jsonb);
+
+-- internal functions of refresh whose results gained the columns scrm.explain reads
+DROP FUNCTION scrm._refresh_advocacy(text, timestamptz, interval, bigint[], bigint[]);
+DROP FUNCTION scrm._refresh_influence_value(text, float8, float8);
