@@ -43,6 +43,8 @@ SELECT 'customer_score', s.* FROM scrm.customer_score s ORDER BY customer;
 SELECT 'community_score', s.* FROM scrm.community_score s ORDER BY community;
 SELECT 'refresh_log', l.* FROM scrm.refresh_log l ORDER BY id;
 SELECT 'customer_history', h.* FROM scrm.customer_history h ORDER BY refresh_id, customer_key;
+SELECT 'referral_credit', c.* FROM scrm.referral_credit c ORDER BY referrer_key, referred_key;
+SELECT 'explain', scrm.explain(customer_key) FROM scrm.customer_score WHERE customer % 97 = 0 ORDER BY customer;
 SELECT 'model_fit', f.* FROM scrm.model_fit f ORDER BY model;
 SQL
 }
@@ -58,6 +60,8 @@ grep -q '^advocacy_kind|webinar_hosted|2.5|added$' "$dir/b.txt"
 grep -q '^relationship_kind|friend|0.7|t$' "$dir/b.txt"
 customers=$(grep -c '^customer_score|' "$dir/b.txt")
 [ "$customers" -gt 2000 ]
+[ "$(grep -c '^referral_credit|' "$dir/b.txt")" -gt 50 ]
+[ "$(grep -c '^explain|' "$dir/b.txt")" -gt 20 ]
 
 # refresh works after the restore and gives the same scores
 scores='SELECT customer, monetary_value, referral_value, influence_value, advocate_score, total_value, tier, community FROM scrm.customer_value ORDER BY customer'
@@ -69,4 +73,4 @@ if ! diff -q "$dir/a2.txt" "$dir/b2.txt" >/dev/null; then
   echo "dump-test: refresh after restore gives other scores" >&2
   exit 1
 fi
-echo "dump-test: ok ($(wc -l <"$dir/b.txt") rows of configuration and results restored identically, edits kept; refresh after restore gives the same $customers scores)"
+echo "dump-test: ok ($(wc -l <"$dir/b.txt") rows of configuration, results, referral credits and explanations restored identically, edits kept; refresh after restore gives the same $customers scores)"

@@ -285,7 +285,8 @@ SELECT scrm.refresh() IS NOT NULL AS refreshed \gset
 -- same customers' rows of scrm.customer_value, interleaved
 CREATE TEMP TABLE explain_sample AS
 (SELECT customer_key FROM scrm.customer_score WHERE social_consent
- ORDER BY cardinality(advocacy_event_kind) + cardinality(influence_to) + influence_rest_customers DESC, customer_key LIMIT 10)
+ ORDER BY coalesce(cardinality(advocacy_event_kind), 0) + coalesce(cardinality(influence_to), 0) + influence_rest_customers DESC,
+          customer_key LIMIT 10)
 UNION ALL
 (SELECT customer_key FROM scrm.customer_score ORDER BY hashtext(customer_key), customer_key LIMIT 10);
 INSERT INTO bench.result
