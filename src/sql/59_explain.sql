@@ -178,6 +178,11 @@ BEGIN
   END IF;
   SELECT * INTO v FROM scrm.customer_value cv WHERE cv.customer_key = ckey;
   SELECT * INTO l FROM scrm.refresh_log g WHERE g.started_at = c.computed_at ORDER BY g.id DESC LIMIT 1;
+  IF l.id IS NULL OR l.tier_thresholds IS NULL THEN
+    RAISE EXCEPTION 'scrm.explain: the results of the refresh of % were not kept for explanation', c.computed_at
+      USING ERRCODE = '55000',
+            HINT = 'Their row of scrm.refresh_log is gone, or they come from a version before 0.4.0: run scrm.refresh().';
+  END IF;
   s := l.settings;
   steps := (s->>'clv_steps')::integer;
   step := (s->>'clv_step')::float8;
