@@ -391,6 +391,11 @@ typedef struct SharedGraph
 	int64	   *src;
 	int64	   *dst;
 	double	   *w;
+	/* the cohesion of the communities found on it (GraphShareCohesion) */
+	int32		nc;				/* -1: none yet */
+	int64	   *cid;
+	double	   *inner;
+	double	   *tot;
 	MemoryContextCallback gone;
 } SharedGraph;
 
@@ -447,12 +452,44 @@ GraphShare(const Graph *g, const bool *keep)
 			sg->m++;
 		}
 	}
+	sg->nc = -1;
 	/* the callback lives in the context it watches */
 	sg->gone.func = shared_graph_gone;
 	sg->gone.arg = sg;
 	MemoryContextRegisterResetCallback(sg->budget.context, &sg->gone);
 	shared_graph = sg;
 	return sg->m;
+}
+
+/*
+ * Keep the cohesion of the communities the refresh found on the shared
+ * graph (per community: its id, the weight inside and in all), so that
+ * writing the community clout does not build the graph again
+ */
+void
+GraphShareCohesion(int32 nc, const int64 *cid, const double *inner, const double *tot)
+{
+	if (shared_graph == NULL)
+		return;
+	shared_graph->cid = ScrmAlloc(&shared_graph->budget, Max(nc, 1), sizeof(int64));
+	shared_graph->inner = ScrmAlloc(&shared_graph->budget, Max(nc, 1), sizeof(double));
+	shared_graph->tot = ScrmAlloc(&shared_graph->budget, Max(nc, 1), sizeof(double));
+	memcpy(shared_graph->cid, cid, sizeof(int64) * nc);
+	memcpy(shared_graph->inner, inner, sizeof(double) * nc);
+	memcpy(shared_graph->tot, tot, sizeof(double) * nc);
+	shared_graph->nc = nc;
+}
+
+/* The cohesion kept by GraphShareCohesion: its number of communities, or -1 */
+int32
+GraphSharedCohesion(const int64 **cid, const double **inner, const double **tot)
+{
+	if (shared_graph == NULL || shared_graph->nc < 0)
+		return -1;
+	*cid = shared_graph->cid;
+	*inner = shared_graph->inner;
+	*tot = shared_graph->tot;
+	return shared_graph->nc;
 }
 
 /* Call fn on every shared arc (an error when nothing is shared) */

@@ -85,6 +85,10 @@ extern int64 GraphShare(const Graph *g, const bool *keep);
 extern void GraphSharedArcs(void (*fn) (void *arg, int64 s, int64 t, double w),
 							void *arg);
 extern Graph *GraphLoadShared(bool directed, int flags);
+extern void GraphShareCohesion(int32 nc, const int64 *cid, const double *inner,
+							   const double *tot);
+extern int32 GraphSharedCohesion(const int64 **cid, const double **inner,
+								 const double **tot);
 extern Graph *GraphLoad(const char *edges_query, ScrmKeys *keys, bool directed,
 						int flags);
 extern Datum GraphNodeDatum(const Graph *g, int32 v);

@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(scrm_communities);
 PG_FUNCTION_INFO_V1(scrm_refresh_communities);
 PG_FUNCTION_INFO_V1(scrm_modularity);
 PG_FUNCTION_INFO_V1(scrm_community_cohesion);
+PG_FUNCTION_INFO_V1(scrm_refresh_community_cohesion);
 
 #define LPA_MAX_SWEEPS		1000
 #define LEIDEN_THETA		0.01
@@ -852,6 +853,49 @@ scale_for_sums(Graph *g)
 }
 
 /*
+ * The cohesion of the communities found on the shared graph, kept for
+ * scrm._refresh_community_cohesion: per community (id = its smallest
+ * node's), its members' degrees and the weight inside, each tie at both
+ * ends, summed in node order as partition_sums sums them.  cg is the graph
+ * the communities were found on (the algorithms never change it).
+ */
+static void
+share_cohesion(Graph *g, const CGraph *cg, const int32 *membership, const int32 *first)
+{
+	int32		n = g->n;
+	double	   *tot = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(double));
+	double	   *inner = ScrmAlloc0(&g->budget, Max(n, 1), sizeof(double));
+	int64	   *cid = ScrmAlloc(&g->budget, Max(n, 1), sizeof(int64));
+	int32		v,
+				c,
+				nc = 0;
+
+	for (v = 0; v < n; v++)
+	{
+		int64		p;
+
+		if ((v & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		c = membership[v];
+		tot[c] += cg->k[v];
+		inner[c] += cg->self[v];
+		for (p = cg->off[v]; p < cg->off[v + 1]; p++)
+			if (membership[cg->adj[p]] == c)
+				inner[c] += cg->w[p];
+	}
+	/* compact: the communities in use, in place (nc <= c) */
+	for (c = 0; c < n; c++)
+		if (first[c] >= 0)
+		{
+			cid[nc] = g->ids[first[c]];
+			tot[nc] = tot[c];
+			inner[nc] = inner[c];
+			nc++;
+		}
+	GraphShareCohesion(nc, cid, inner, tot);
+}
+
+/*
  * scrm.communities(edges, method, resolution, seed)
  *	 RETURNS TABLE (node bigint, community bigint)
  */
@@ -921,6 +965,8 @@ scrm_communities_run(FunctionCallInfo fcinfo, int off)
 		values[1] = GraphNodeDatum(g, first[c]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	if (edges == NULL)
+		share_cohesion(g, &cg, membership, first);
 	GraphFree(g);
 	PG_RETURN_NULL();
 }
@@ -1103,6 +1149,35 @@ scrm_modularity(PG_FUNCTION_ARGS)
  * inside the community, and in all; their ratio is the internal-edge share
  * of scrm.community_clout.
  */
+Datum
+scrm_refresh_community_cohesion(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const int64 *cid;
+	const double *inner,
+			   *tot;
+	int32		nc = GraphSharedCohesion(&cid, &inner, &tot);
+	int32		c;
+
+	if (nc < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no communities were found on the shared graph in this transaction"),
+				 errhint("Call scrm._refresh_communities first.")));
+	InitMaterializedSRF(fcinfo, 0);
+	for (c = 0; c < nc; c++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = Int64GetDatum(cid[c]);
+		values[1] = ScrmFiniteDatum("internal_weight", inner[c]);
+		values[2] = ScrmFiniteDatum("total_weight", tot[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_NULL();
+}
+
 Datum
 scrm_community_cohesion(PG_FUNCTION_ARGS)
 {

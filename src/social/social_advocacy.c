@@ -877,6 +877,27 @@ event_arrays(const AdvRead *rd, const AdvEvent *ev, int64 n, const double *point
 	values[4] = PointerGetDatum(construct_md_array(pts, NULL, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+/*
+ * scrm._refresh_advocacy(events, as_of, half_life, customers, excluded)
+ *	 RETURNS TABLE (customer, events, net, valence, distinct_counterparties,
+ *					converted, survey_score, positive, negative, event_kind,
+ *					event_at, event_counterparty, event_damping, event_points)
+ * scrm.advocacy of every customer of an events query (customer, kind,
+ * occurred_at, counterparty, audience, score; NULL: the configured
+ * interactions and surveys, run as the role that configured them), as
+ *	 SELECT customer, count(*), scrm.advocacy(kind, occurred_at, as_of,
+ *		 counterparty, audience, half_life, customer, score) ...
+ *	 WHERE customer = ANY (customers)
+ *	   AND (counterparty IS NULL OR counterparty <> ALL (excluded))
+ *	 GROUP BY customer
+ * computes it (NULL lists: no filter), with the survey score that counts
+ * (NULL if none), the positive and negative sums and the events that
+ * counted (event_arrays), computed by sorting the events in memory rather
+ * than through a hash aggregate.  Needs 48 bytes per event, and as many
+ * again for the events of the customer with the most, within
+ * scrm.max_memory; beyond that it fails with 54000 and scrm.refresh uses
+ * the aggregate.
+ */
 Datum
 scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 {

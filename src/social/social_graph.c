@@ -334,10 +334,9 @@ emit_influence(Graph *g, ReturnSetInfo *rsinfo, const double *coef,
 	const int64 *off = g->out.off;
 	const int32 *adj = g->out.adj;
 	int64	   *cursor = ScrmAlloc(&g->budget, Max(g->n, 1), sizeof(int64));
-	int32		u;
-
 	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm influence row",
 												  ALLOCSET_SMALL_SIZES);
+	int32		u;
 
 	memcpy(cursor, off, sizeof(int64) * g->n);
 	for (u = 0; u < g->n; u++)

@@ -286,6 +286,15 @@ COMMENT ON FUNCTION scrm._community_cohesion(text, text) IS
   'both ends (the graph as undirected), inside the community and in all; the sums behind scrm.modularity. '
   'edges NULL: the graph scrm._refresh_graph built in this transaction.';
 
+CREATE OR REPLACE FUNCTION scrm._refresh_community_cohesion()
+RETURNS TABLE (community bigint, internal_weight float8, total_weight float8)
+AS 'MODULE_PATHNAME', 'scrm_refresh_community_cohesion'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 100 ROWS 100;
+
+COMMENT ON FUNCTION scrm._refresh_community_cohesion() IS
+  'Internal: scrm._community_cohesion of the communities scrm._refresh_communities found in this transaction, '
+  'kept when it found them (the graph is not built again).';
+
 CREATE OR REPLACE FUNCTION scrm._network_reach(edges text, autonomy float8)
 RETURNS TABLE (node bigint, reach float8)
 AS 'MODULE_PATHNAME', 'scrm_network_reach'
@@ -712,7 +721,7 @@ BEGIN
          CASE WHEN c.consent THEN scrm.nps_class(a.survey_score) END AS nps_class,
          coalesce(a.valence, 1) AS valence,
          coalesce(a.reach, 1) AS advocacy_reach, coalesce(a.positive, 0) AS advocacy_positive,
-         coalesce(a.negative, 0) AS advocacy_negative
+         coalesce(a.negative, 0) AS advocacy_negative, x.rfm
   FROM pg_temp._scrm_refresh_customer c
   LEFT JOIN pg_temp._scrm_refresh_rfm x USING (customer)
   LEFT JOIN pg_temp._scrm_refresh_advocacy a USING (customer);
@@ -771,6 +780,7 @@ BEGIN
   CREATE TEMP TABLE _scrm_refresh_total ON COMMIT DROP AS
   SELECT v.*, CASE WHEN v.consent THEN coalesce(f.referral_value, 0) END AS referral_value,
          CASE WHEN v.consent THEN coalesce(i.influence_value, 0) END AS influence_value,
+         i.retained_share, i.network_value, i.returned, i.top_keys, i.top_shares, i.rest_amount, i.rest_customers,
          CASE WHEN v.consent
               THEN scrm.social_value(v.monetary_value, coalesce(f.referral_value, 0), coalesce(i.influence_value, 0),
                                      v.valence, cap, floor_value)
@@ -859,25 +869,23 @@ BEGIN
          started, t.customer_key,
          (t.rfm).frequency, (t.rfm).recency, (t.rfm).age, (t.rfm).monetary,
          CASE WHEN t.consent THEN t.valence END,
-         CASE WHEN t.consent THEN coalesce(i.network_value, greatest(t.monetary_value, 0)) END,
-         CASE WHEN t.consent THEN coalesce(i.retained_share, 1) END,
-         CASE WHEN t.consent THEN coalesce(i.returned, 0) END,
-         CASE WHEN t.consent THEN i.top_keys END, CASE WHEN t.consent THEN i.top_shares END,
-         CASE WHEN t.consent THEN coalesce(i.rest_amount, 0) END,
-         CASE WHEN t.consent THEN coalesce(i.rest_customers, 0) END,
+         CASE WHEN t.consent THEN coalesce(t.network_value, greatest(t.monetary_value, 0)) END,
+         CASE WHEN t.consent THEN coalesce(t.retained_share, 1) END,
+         CASE WHEN t.consent THEN coalesce(t.returned, 0) END,
+         CASE WHEN t.consent THEN t.top_keys END, CASE WHEN t.consent THEN t.top_shares END,
+         CASE WHEN t.consent THEN coalesce(t.rest_amount, 0) END,
+         CASE WHEN t.consent THEN coalesce(t.rest_customers, 0) END,
          CASE WHEN t.consent THEN t.advocacy_positive END, CASE WHEN t.consent THEN t.advocacy_negative END,
          CASE WHEN t.consent THEN t.advocacy_reach END,
          CASE WHEN t.consent THEN e.event_kind END, CASE WHEN t.consent THEN e.event_at END,
          CASE WHEN t.consent THEN e.event_counterparty END, CASE WHEN t.consent THEN e.event_damping END,
          CASE WHEN t.consent THEN e.event_points END,
          CASE WHEN t.consent THEN t.contagion_loss END
-  FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned, ch.contagion_loss, q.rfm,
+  FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned, ch.contagion_loss,
                scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
                scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
         FROM pg_temp._scrm_refresh_total x JOIN pg_temp._scrm_refresh_customer c USING (customer)
-        LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)
-        LEFT JOIN pg_temp._scrm_refresh_rfm q USING (customer)) t
-  LEFT JOIN pg_temp._scrm_refresh_influence i USING (customer)
+        LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t
   LEFT JOIN pg_temp._scrm_refresh_event_summary e USING (customer);
   -- each referral's credit, by key
   DELETE FROM scrm.referral_credit;
@@ -900,7 +908,7 @@ BEGIN
     FROM pg_temp._scrm_refresh_total WHERE consent AND community IS NOT NULL GROUP BY community),
   e AS (
     SELECT community, internal_weight AS internal, total_weight AS touching
-    FROM scrm._community_cohesion(NULL::text, 'SELECT customer AS node, community FROM pg_temp._scrm_refresh_community'::text))
+    FROM scrm._refresh_community_cohesion())
   SELECT m.community, m.members, m.monetary_value, m.total_value, m.referral_value, m.influence_value,
          m.advocates, m.detractors, 100.0 * (m.advocates - m.detractors) / m.members,
          m.total_value, 100 * percent_rank() OVER (ORDER BY m.total_value),
