@@ -64,6 +64,13 @@ SELECT customer, round(scrm.clv(purchases, spend, (s).frequency, (s).recency, (s
                                 (s).monetary)::numeric, 2) AS clv
 FROM summary, models ORDER BY clv DESC, customer LIMIT 3;
 DROP TABLE orders, summary, models;
+WITH cohort(year, alive) AS (VALUES (0, 1000), (1, 631), (2, 468), (3, 382), (4, 326), (5, 289), (6, 262), (7, 241)),
+     customers AS (SELECT year AS periods, true AS churned, lag(alive) OVER (ORDER BY year) - alive AS n FROM cohort
+                   UNION ALL SELECT 7, false, 241)
+SELECT round((scrm.params(m)->>'alpha')::numeric, 3) AS alpha, round((scrm.params(m)->>'beta')::numeric, 3) AS beta,
+       round(scrm.survival(m, 12)::numeric, 3) AS alive_year_12,
+       round(scrm.clv(m, 100, 0.1, 4)::numeric, 2) AS value_after_4_renewals
+FROM (SELECT scrm.sbg_fit(periods, churned, n) AS m FROM customers WHERE n IS NOT NULL) f;
 
 SELECT node, round(influence_value::numeric, 2) AS influence_value, retained_share
 FROM scrm.influence_value('SELECT * FROM (VALUES (1, 2), (2, 1)) e(source, target)',

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * clv.h
- *	  Value models: BG/NBD, Pareto/NBD and Gamma-Gamma (types, fitting,
- *	  predictions) and the special functions and optimiser they need.
+ *	  Value models: BG/NBD, Pareto/NBD, Gamma-Gamma and the shifted
+ *	  beta-geometric (types, fitting, predictions) and the special functions
+ *	  and optimiser they need.
  *
  * Notation follows ../shared/CLV.md: x = repeat purchases, tx = time of the
  * last repeat purchase since the first, T = time since the first purchase
@@ -21,7 +22,8 @@ typedef enum ClvKind
 {
 	CLV_BGNBD = 1,				/* r, alpha, a, b */
 	CLV_PARETONBD = 2,			/* r, alpha, s, beta */
-	CLV_GAMMAGAMMA = 3			/* p, q, gamma */
+	CLV_GAMMAGAMMA = 3,			/* p, q, gamma */
+	CLV_SBG = 4					/* alpha, beta */
 } ClvKind;
 
 #define CLV_MAX_PARAMS 4
@@ -49,8 +51,8 @@ typedef struct ClvModel
 typedef struct ClvData
 {
 	int64		n;
-	double	   *x;				/* repeat purchases (an integer) */
-	double	   *tx;				/* recency; Gamma-Gamma: mean spend */
+	double	   *x;				/* repeat purchases (an integer); sBG: periods */
+	double	   *tx;				/* recency; Gamma-Gamma: mean spend; sBG: churned (0/1) */
 	double	   *T;				/* age; unused by Gamma-Gamma */
 	double	   *w;				/* weight */
 } ClvData;
@@ -80,6 +82,9 @@ extern double ClvParetoExpected(const double *p, double t, double x,
 								double tx, double T);
 extern double ClvParetoExpectedNew(const double *p, double t);
 extern double ClvGammaGammaSpend(const double *p, double x, double m);
+extern double ClvSbgLogLik(const double *p, const ClvData *d, double *grad);
+extern double ClvSbgSurvival(const double *p, double t);
+extern double ClvSbgDerl(const double *p, double d, double renewals);
 
 /* clv_optim.c */
 typedef double (*ClvObjective) (const double *theta, double *grad, void *arg);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * clv_fit.c
- *	  The fitting aggregates scrm.bgnbd_fit, scrm.paretonbd_fit and
- *	  scrm.gammagamma_fit.
+ *	  The fitting aggregates scrm.bgnbd_fit, scrm.paretonbd_fit,
+ *	  scrm.gammagamma_fit and scrm.sbg_fit.
  *
  * Steps: (1) the transition function validates each customer's history
  * and merges identical rows into one with the summed weight (CLV.md 2.7:
@@ -38,6 +38,8 @@ PG_FUNCTION_INFO_V1(scrm_fit_deserialize);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_fit_final);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_fit_final);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_fit_final);
+PG_FUNCTION_INFO_V1(scrm_sbg_fit_trans);
+PG_FUNCTION_INFO_V1(scrm_sbg_fit_final);
 
 /* One distinct history and its weight (w = 0: empty hash slot) */
 typedef struct FitRow
@@ -282,6 +284,33 @@ scrm_spend_fit_rfm_trans(PG_FUNCTION_ARGS)
 	return add_spend(fcinfo, DatumGetInt32(x), DatumGetFloat8(m), 2);
 }
 
+/*
+ * transition: (state, periods, churned [, weight]) for the sBG: a customer
+ * lost at renewal t has periods = t >= 1, churned; one still active after n
+ * periods has periods = n >= 0, not churned
+ */
+Datum
+scrm_sbg_fit_trans(PG_FUNCTION_ARGS)
+{
+	FitState   *st = get_state(fcinfo);
+	int32		t;
+	bool		churned;
+	double		w;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || !weight_ok(fcinfo, 3, &w))
+		PG_RETURN_POINTER(st);
+	t = PG_GETARG_INT32(1);
+	churned = PG_GETARG_BOOL(2);
+	if (t < (churned ? 1 : 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("periods must be >= 1 for a churned customer and >= 0 for an active one"),
+				 errdetail("periods %d, churned %s.", t, churned ? "true" : "false"),
+				 errhint("A customer lost at the first renewal has periods = 1.")));
+	state_add(st, t, churned ? 1.0 : 0.0, 0.0, w);
+	PG_RETURN_POINTER(st);
+}
+
 /* combine: merge the second state into the first */
 Datum
 scrm_fit_combine(PG_FUNCTION_ARGS)
@@ -416,6 +445,9 @@ fit_objective(const double *theta, double *grad, void *arg)
 		case CLV_PARETONBD:
 			ll = ClvParetoLogLik(p, &fp->data);
 			return -ll / fp->weight;	/* no analytic gradient: grad stays NaN */
+		case CLV_SBG:
+			ll = ClvSbgLogLik(p, &fp->data, grad ? g : NULL);
+			break;
 		default:
 			ll = ClvGammaGammaLogLik(p, &fp->data, grad ? g : NULL);
 			break;
@@ -431,7 +463,8 @@ static ClvModel *
 fit(ClvKind kind, FitState *st)
 {
 	const char *name = kind == CLV_BGNBD ? "bgnbd_fit" :
-		kind == CLV_PARETONBD ? "paretonbd_fit" : "gammagamma_fit";
+		kind == CLV_PARETONBD ? "paretonbd_fit" :
+		kind == CLV_SBG ? "sbg_fit" : "gammagamma_fit";
 	ScrmBudget	budget;
 	FitRow	   *rows;
 	FitProblem	fp;
@@ -468,13 +501,23 @@ fit(ClvKind kind, FitState *st)
 		orig.T[i] = rows[i].T;
 		orig.w[i] = rows[i].w;
 		fp.weight += rows[i].w;
-		repeat += rows[i].w * rows[i].x;
+		repeat += rows[i].w * (kind == CLV_SBG ? rows[i].tx : rows[i].x);
 		/* time scale: the longest age; money scale: the mean spend */
 		scale = (kind == CLV_GAMMAGAMMA) ? scale + rows[i].w * rows[i].tx :
 			Max(scale, rows[i].T);
 	}
 	if (kind == CLV_GAMMAGAMMA && fp.weight > 0)
 		scale /= fp.weight;
+	if (kind == CLV_SBG)
+	{
+		/* periods count renewals: no time scale; a state from bytes is checked */
+		scale = 1.0;
+		for (i = 0; i < n; i++)
+			if ((orig.tx[i] != 0.0 && orig.tx[i] != 1.0) || orig.x[i] < orig.tx[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid sBG fit state")));
+	}
 	if (fp.weight < 2.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -482,6 +525,11 @@ fit(ClvKind kind, FitState *st)
 				 errdetail("The input has %g%s.", fp.weight,
 						   kind == CLV_GAMMAGAMMA ?
 						   " customers with repeat purchases" : " customers")));
+	if (kind == CLV_SBG && repeat <= 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sbg_fit cannot fit data without churned customers"),
+				 errdetail("No customer of the input was lost.")));
 	if (repeat <= 0.0 || !(scale > 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -511,7 +559,7 @@ fit(ClvKind kind, FitState *st)
 	/* back to the original units: alpha (and beta) scale with time, gamma with money */
 	if (kind == CLV_GAMMAGAMMA)
 		m->params[2] *= scale;
-	else
+	else if (kind != CLV_SBG)
 	{
 		m->params[1] *= scale;
 		if (kind == CLV_PARETONBD)
@@ -557,5 +605,12 @@ Datum
 scrm_gammagamma_fit_final(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(fit(CLV_GAMMAGAMMA, PG_ARGISNULL(0) ? NULL :
+						  (FitState *) PG_GETARG_POINTER(0)));
+}
+
+Datum
+scrm_sbg_fit_final(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(fit(CLV_SBG, PG_ARGISNULL(0) ? NULL :
 						  (FitState *) PG_GETARG_POINTER(0)));
 }

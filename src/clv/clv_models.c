@@ -264,8 +264,98 @@ ClvLogLik(ClvKind kind, const double *p, const ClvData *d)
 			return ClvParetoLogLik(p, d);
 		case CLV_GAMMAGAMMA:
 			return ClvGammaGammaLogLik(p, d, NULL);
+		case CLV_SBG:
+			return ClvSbgLogLik(p, d, NULL);
 	}
 	return NAN;
+}
+
+/*
+ * Shifted beta-geometric (Fader & Hardie 2007, "How to project customer
+ * retention"): each customer renews each period with a probability 1 - theta
+ * of their own, theta ~ Beta(alpha, beta).  A customer lost at renewal t
+ * (t >= 1) contributes
+ *	 ln P(T = t) = ln B(alpha + 1, beta + t - 1) - ln B(alpha, beta),
+ * one still active after n periods
+ *	 ln S(n) = ln B(alpha, beta + n) - ln B(alpha, beta).
+ * d->x holds t or n, d->tx 1 for lost and 0 for active; grad (optional)
+ * gets d/d(alpha, beta) of the weighted sum, from the digamma function.
+ */
+double
+ClvSbgLogLik(const double *p, const ClvData *d, double *grad)
+{
+	double		a = p[0],
+				b = p[1];
+	double		lb = ClvLogBeta(a, b);
+	double		psi_ab = grad ? ClvDigamma(a + b) : 0.0;
+	double		psi_a = grad ? ClvDigamma(a) : 0.0;
+	double		psi_b = grad ? ClvDigamma(b) : 0.0;
+	double		ll = 0.0,
+				ga = 0.0,
+				gb = 0.0;
+	int64		i;
+
+	for (i = 0; i < d->n; i++)
+	{
+		double		t = d->x[i],
+					w = d->w[i];
+
+		if (d->tx[i] != 0.0)
+		{
+			ll += w * (ClvLogBeta(a + 1.0, b + t - 1.0) - lb);
+			if (grad)
+			{
+				double		psi = ClvDigamma(a + b + t);
+
+				ga += w * (ClvDigamma(a + 1.0) - psi - psi_a + psi_ab);
+				gb += w * (ClvDigamma(b + t - 1.0) - psi - psi_b + psi_ab);
+			}
+		}
+		else
+		{
+			ll += w * (ClvLogBeta(a, b + t) - lb);
+			if (grad)
+			{
+				double		psi = ClvDigamma(a + b + t);
+
+				ga += w * (psi_a - psi - psi_a + psi_ab);
+				gb += w * (ClvDigamma(b + t) - psi - psi_b + psi_ab);
+			}
+		}
+	}
+	if (grad)
+	{
+		grad[0] = ga;
+		grad[1] = gb;
+	}
+	return ll;
+}
+
+/* S(t) = B(alpha, beta + t) / B(alpha, beta): active after t periods */
+double
+ClvSbgSurvival(const double *p, double t)
+{
+	return exp(ClvLogBeta(p[0], p[1] + t) - ClvLogBeta(p[0], p[1]));
+}
+
+/*
+ * Discounted expected residual lifetime (Fader & Hardie 2010, "Customer-
+ * base valuation in a contractual setting"): for a customer who has made
+ * n - 1 = renewals renewals,
+ *	 DERL = sum_{t >= n} S(t) / S(n - 1) / (1 + d)^(t - n)
+ *		  = B(alpha, beta + n) / B(alpha, beta + n - 1)
+ *			2F1(1, beta + n; alpha + beta + n; 1 / (1 + d)),
+ * the renewals still to come, the next one undiscounted.  d > 0.
+ */
+double
+ClvSbgDerl(const double *p, double d, double renewals)
+{
+	double		a = p[0],
+				b = p[1],
+				n = renewals + 1.0;
+
+	return exp(ClvLogBeta(a, b + n) - ClvLogBeta(a, b + n - 1.0)) *
+		ClvHyp2f1(1.0, b + n, a + b + n, 1.0 / (1.0 + d), true);
 }
 
 /* 1 / (1 + e^lo) without overflow (exactly 0 for very large lo) */

@@ -355,3 +355,88 @@ scrm_spend_loglik(PG_FUNCTION_ARGS)
 	check_monetary(x, mon);
 	PG_RETURN_FLOAT8(finite_result("log_likelihood", one_row_loglik(m, x, mon, 0.0)));
 }
+
+/*
+ * The shifted beta-geometric (contractual customers, Fader & Hardie 2007,
+ * 2010): survival S(t), the retention rate r_t = S(t) / S(t - 1) =
+ * (beta + t - 1) / (alpha + beta + t - 1), the discounted expected
+ * residual lifetime of a customer who has renewed renewals times, and the
+ * contractual CLV: value per period times that DERL.
+ */
+PG_FUNCTION_INFO_V1(scrm_sbg_survival);
+PG_FUNCTION_INFO_V1(scrm_sbg_retention);
+PG_FUNCTION_INFO_V1(scrm_sbg_derl);
+PG_FUNCTION_INFO_V1(scrm_sbg_clv);
+
+/* A period count argument: an integer >= lo */
+static int32
+sbg_periods(FunctionCallInfo fcinfo, int argno, const char *name, int32 lo)
+{
+	int32		t = PG_GETARG_INT32(argno);
+
+	if (t < lo)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be >= %d", name, lo),
+				 errdetail("The value given is %d.", t)));
+	return t;
+}
+
+/* A discount rate per period: finite and > 0 (the residual lifetime is infinite at 0) */
+static double
+sbg_discount(FunctionCallInfo fcinfo, int argno)
+{
+	double		d = PG_GETARG_FLOAT8(argno);
+
+	if (!(d > 0.0) || isinf(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be a finite number > 0"),
+				 errdetail("The value given is %g.", d)));
+	return d;
+}
+
+/* survival(sbg, periods): P(still a customer after periods renewals) */
+Datum
+scrm_sbg_survival(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_SBG);
+	int32		t = sbg_periods(fcinfo, 1, "periods", 0);
+
+	PG_RETURN_FLOAT8(finite_result("survival", ClvSbgSurvival(m->params, t)));
+}
+
+/* retention_rate(sbg, period): P(renew at period | renewed until period - 1) */
+Datum
+scrm_sbg_retention(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_SBG);
+	int32		t = sbg_periods(fcinfo, 1, "period", 1);
+
+	PG_RETURN_FLOAT8(finite_result("retention_rate",
+								   (m->params[1] + t - 1.0) / (m->params[0] + m->params[1] + t - 1.0)));
+}
+
+/* expected_residual_lifetime(sbg, discount_rate, renewals) */
+Datum
+scrm_sbg_derl(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_SBG);
+	double		d = sbg_discount(fcinfo, 1);
+	int32		n = sbg_periods(fcinfo, 2, "renewals", 0);
+
+	PG_RETURN_FLOAT8(finite_result("expected_residual_lifetime", ClvSbgDerl(m->params, d, n)));
+}
+
+/* clv(sbg, value, discount_rate, renewals): value per period x DERL */
+Datum
+scrm_sbg_clv(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_SBG);
+	double		value = PG_GETARG_FLOAT8(1);
+	double		d = sbg_discount(fcinfo, 2);
+	int32		n = sbg_periods(fcinfo, 3, "renewals", 0);
+
+	ScrmCheckFinite("value", value);
+	PG_RETURN_FLOAT8(finite_result("clv", value * ClvSbgDerl(m->params, d, n)));
+}

@@ -28,9 +28,11 @@
 PG_FUNCTION_INFO_V1(scrm_bgnbd_in);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_in);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_in);
+PG_FUNCTION_INFO_V1(scrm_sbg_in);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_recv);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_recv);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_recv);
+PG_FUNCTION_INFO_V1(scrm_sbg_recv);
 PG_FUNCTION_INFO_V1(scrm_model_out);
 PG_FUNCTION_INFO_V1(scrm_model_send);
 PG_FUNCTION_INFO_V1(scrm_model_eq);
@@ -38,11 +40,13 @@ PG_FUNCTION_INFO_V1(scrm_model_ne);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_make);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_make);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_make);
+PG_FUNCTION_INFO_V1(scrm_sbg_make);
 PG_FUNCTION_INFO_V1(scrm_model_params);
 
 static const char *const bgnbd_names[] = {"r", "alpha", "a", "b"};
 static const char *const pareto_names[] = {"r", "alpha", "s", "beta"};
 static const char *const gg_names[] = {"p", "q", "gamma"};
+static const char *const sbg_names[] = {"alpha", "beta"};
 
 /* SQL type name of a kind, for messages */
 const char *
@@ -56,6 +60,8 @@ ClvKindName(ClvKind kind)
 			return "scrm.paretonbd";
 		case CLV_GAMMAGAMMA:
 			return "scrm.gammagamma";
+		case CLV_SBG:
+			return "scrm.sbg";
 	}
 	return "?";
 }
@@ -65,14 +71,15 @@ const char *const *
 ClvParamNames(ClvKind kind)
 {
 	return kind == CLV_BGNBD ? bgnbd_names :
-		kind == CLV_PARETONBD ? pareto_names : gg_names;
+		kind == CLV_PARETONBD ? pareto_names :
+		kind == CLV_SBG ? sbg_names : gg_names;
 }
 
 /* Number of parameters of a kind */
 int
 ClvParamCount(ClvKind kind)
 {
-	return kind == CLV_GAMMAGAMMA ? 3 : 4;
+	return kind == CLV_GAMMAGAMMA ? 3 : kind == CLV_SBG ? 2 : 4;
 }
 
 /* Error unless every parameter is a positive finite number */
@@ -273,6 +280,12 @@ scrm_gammagamma_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_parse(CLV_GAMMAGAMMA, PG_GETARG_CSTRING(0)));
 }
 
+Datum
+scrm_sbg_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_parse(CLV_SBG, PG_GETARG_CSTRING(0)));
+}
+
 /*
  * Append name and value in format (separator, name, number), the number in
  * the shortest form that reads back to the same double; the separator is
@@ -364,6 +377,12 @@ scrm_gammagamma_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_recv(CLV_GAMMAGAMMA, (StringInfo) PG_GETARG_POINTER(0)));
 }
 
+Datum
+scrm_sbg_recv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_recv(CLV_SBG, (StringInfo) PG_GETARG_POINTER(0)));
+}
+
 /* Binary output of any model */
 Datum
 scrm_model_send(PG_FUNCTION_ARGS)
@@ -442,6 +461,12 @@ Datum
 scrm_gammagamma_make(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(model_make(CLV_GAMMAGAMMA, fcinfo));
+}
+
+Datum
+scrm_sbg_make(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_make(CLV_SBG, fcinfo));
 }
 
 /* scrm.params(model) -> jsonb with the parameters and the fit statistics */
