@@ -61,3 +61,5 @@ if __name__ == '__main__':
         for d in (0.1, 0.01):
             print('DERL d = %g, renewals 0, 1, 4, 7:' % d,
                   ', '.join(repr(derl(a, b, d, r)) for r in (0, 1, 4, 7)))
+    for a, b, d, r in ((1, 2, 0.01, 3), (3, 0.5, 0.001, 0), (0.2, 50, 0.05, 100)):
+        print('DERL at (%g, %g), d = %g, renewals %d:' % (a, b, d, r), repr(derl(a, b, d, r)))
