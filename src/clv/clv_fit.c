@@ -515,7 +515,7 @@ fit(ClvKind kind, FitState *st)
 		for (i = 0; i < n; i++)
 			if ((orig.tx[i] != 0.0 && orig.tx[i] != 1.0) || orig.x[i] < orig.tx[i])
 				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 						 errmsg("invalid sBG fit state")));
 	}
 	if (fp.weight < 2.0)
