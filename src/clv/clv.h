@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * clv.h
- *	  Value models: BG/NBD, Pareto/NBD, Gamma-Gamma and the shifted
+ *	  Value models: BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and the shifted
  *	  beta-geometric (types, fitting, predictions) and the special functions
  *	  and optimiser they need.
  *
@@ -23,7 +23,8 @@ typedef enum ClvKind
 	CLV_BGNBD = 1,				/* r, alpha, a, b */
 	CLV_PARETONBD = 2,			/* r, alpha, s, beta */
 	CLV_GAMMAGAMMA = 3,			/* p, q, gamma */
-	CLV_SBG = 4					/* alpha, beta */
+	CLV_SBG = 4,				/* alpha, beta */
+	CLV_MBGNBD = 5				/* r, alpha, a, b */
 } ClvKind;
 
 #define CLV_MAX_PARAMS 4
@@ -82,6 +83,10 @@ extern double ClvParetoExpected(const double *p, double t, double x,
 								double tx, double T);
 extern double ClvParetoExpectedNew(const double *p, double t);
 extern double ClvGammaGammaSpend(const double *p, double x, double m);
+extern double ClvMbgnbdLogLik(const double *p, const ClvData *d);
+extern double ClvMbgnbdPAlive(const double *p, double x, double tx, double T);
+extern double ClvMbgnbdExpected(const double *p, double t, double x,
+								double tx, double T);
 extern double ClvSbgLogLik(const double *p, const ClvData *d, double *grad);
 extern double ClvSbgSurvival(const double *p, double t);
 extern double ClvSbgDerl(const double *p, double d, double renewals);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * clv_fit.c
- *	  The fitting aggregates scrm.bgnbd_fit, scrm.paretonbd_fit,
- *	  scrm.gammagamma_fit and scrm.sbg_fit.
+ *	  The fitting aggregates scrm.bgnbd_fit, scrm.mbgnbd_fit,
+ *	  scrm.paretonbd_fit, scrm.gammagamma_fit and scrm.sbg_fit.
  *
  * Steps: (1) the transition function validates each customer's history
  * and merges identical rows into one with the summed weight (CLV.md 2.7:
@@ -40,6 +40,7 @@ PG_FUNCTION_INFO_V1(scrm_paretonbd_fit_final);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_fit_final);
 PG_FUNCTION_INFO_V1(scrm_sbg_fit_trans);
 PG_FUNCTION_INFO_V1(scrm_sbg_fit_final);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_fit_final);
 
 /* One distinct history and its weight (w = 0: empty hash slot) */
 typedef struct FitRow
@@ -445,6 +446,9 @@ fit_objective(const double *theta, double *grad, void *arg)
 		case CLV_PARETONBD:
 			ll = ClvParetoLogLik(p, &fp->data);
 			return -ll / fp->weight;	/* no analytic gradient: grad stays NaN */
+		case CLV_MBGNBD:
+			ll = ClvMbgnbdLogLik(p, &fp->data);
+			return -ll / fp->weight;	/* no analytic gradient either */
 		case CLV_SBG:
 			ll = ClvSbgLogLik(p, &fp->data, grad ? g : NULL);
 			break;
@@ -464,7 +468,8 @@ fit(ClvKind kind, FitState *st)
 {
 	const char *name = kind == CLV_BGNBD ? "bgnbd_fit" :
 		kind == CLV_PARETONBD ? "paretonbd_fit" :
-		kind == CLV_SBG ? "sbg_fit" : "gammagamma_fit";
+		kind == CLV_SBG ? "sbg_fit" :
+		kind == CLV_MBGNBD ? "mbgnbd_fit" : "gammagamma_fit";
 	ScrmBudget	budget;
 	FitRow	   *rows;
 	FitProblem	fp;
@@ -612,5 +617,12 @@ Datum
 scrm_sbg_fit_final(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(fit(CLV_SBG, PG_ARGISNULL(0) ? NULL :
+						  (FitState *) PG_GETARG_POINTER(0)));
+}
+
+Datum
+scrm_mbgnbd_fit_final(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(fit(CLV_MBGNBD, PG_ARGISNULL(0) ? NULL :
 						  (FitState *) PG_GETARG_POINTER(0)));
 }

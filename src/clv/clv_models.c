@@ -4,7 +4,8 @@
  *	  Likelihoods and predictions of the value models.
  *
  * BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy
- * way", Marketing Science 24(2).  Pareto/NBD: Schmittlein, Morrison &
+ * way", Marketing Science 24(2).  MBG/NBD: Batislam, Denizel & Filiztekin
+ * (2007).  sBG: Fader & Hardie (2007, 2010).  Pareto/NBD: Schmittlein, Morrison &
  * Colombo (1987), with Fader & Hardie's notes for the likelihood.
  * Gamma-Gamma: Fader, Hardie & Lee (2005), "RFM and CLV", JMR 42(4).
  * Formulas in our notation: ../shared/CLV.md section 2.
@@ -15,8 +16,8 @@
  * [0, 1)), and the BG/NBD expectation rewritten so that the removable
  * singularity at a = 1 and the pole at a + b + x = 1 disappear.
  *
- * Parameter vectors: BG/NBD (r, alpha, a, b); Pareto/NBD (r, alpha, s,
- * beta); Gamma-Gamma (p, q, gamma).  Likelihood functions return NaN when
+ * Parameter vectors: BG/NBD and MBG/NBD (r, alpha, a, b); Pareto/NBD (r,
+ * alpha, s, beta); Gamma-Gamma (p, q, gamma); sBG (alpha, beta).  Likelihood functions return NaN when
  * they cannot be evaluated (the optimiser then rejects the step).
  *
  *-------------------------------------------------------------------------
@@ -266,6 +267,8 @@ ClvLogLik(ClvKind kind, const double *p, const ClvData *d)
 			return ClvGammaGammaLogLik(p, d, NULL);
 		case CLV_SBG:
 			return ClvSbgLogLik(p, d, NULL);
+		case CLV_MBGNBD:
+			return ClvMbgnbdLogLik(p, d);
 	}
 	return NAN;
 }
@@ -394,8 +397,8 @@ ClvBgnbdPAlive(const double *p, double x, double tx, double T)
  * a = 1 and none at C = 0; the series has small parameters and never
  * overflows, even for very frequent buyers.
  */
-double
-ClvBgnbdExpected(const double *p, double t, double x, double tx, double T)
+static double
+bgnbd_bracket(const double *p, double t, double x, double T)
 {
 	double		r = p[0],
 				alpha = p[1],
@@ -438,7 +441,77 @@ ClvBgnbdExpected(const double *p, double t, double x, double tx, double T)
 		e = C / (a - 1.0) *
 			(1.0 - exp((r + x) * l1) * ClvHypSeries(r + x, b + x, C, z, 0, 1.0, true));
 	}
-	return e * ClvBgnbdPAlive(p, x, tx, T);
+	return e;
+}
+
+double
+ClvBgnbdExpected(const double *p, double t, double x, double tx, double T)
+{
+	if (t <= 0.0)
+		return 0.0;
+	return bgnbd_bracket(p, t, x, T) * ClvBgnbdPAlive(p, x, tx, T);
+}
+
+/*
+ * MBG/NBD (Batislam, Denizel & Filiztekin 2007; CLV.md 2.2): BG/NBD with a
+ * dropout possible at time 0 too, so that a customer without repeat
+ * purchases is no longer certainly alive.  Per customer
+ *	 ln L = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x+1) - ln B(a, b)
+ *		  + ln[(alpha+T)^-(r+x) + a/(b+x) (alpha+tx)^-(r+x)]
+ * (the last term by log-sum-exp, as for BG/NBD).
+ */
+double
+ClvMbgnbdLogLik(const double *p, const ClvData *d)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+	double		base = -lgamma(r) + r * log(alpha) - ClvLogBeta(a, b);
+	double		ll = 0.0;
+	int64		i;
+
+	for (i = 0; i < d->n; i++)
+	{
+		double		x = d->x[i];
+		double		A3 = -(r + x) * log(alpha + d->T[i]);
+		double		A4 = log(a) - log(b + x) - (r + x) * log(alpha + d->tx[i]);
+
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
+		ll += d->w[i] * (lgamma(r + x) + base + ClvLogBeta(a, b + x + 1.0) +
+						 ClvLogAddExp(A3, A4));
+	}
+	return ll;
+}
+
+/* MBG/NBD P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+tx))^(r+x)), all x */
+double
+ClvMbgnbdPAlive(const double *p, double x, double tx, double T)
+{
+	double		r = p[0],
+				alpha = p[1],
+				a = p[2],
+				b = p[3];
+
+	return logistic_of_neg(log(a) - log(b + x) +
+						   (r + x) * (log(alpha + T) - log(alpha + tx)));
+}
+
+/*
+ * MBG/NBD E[Y(t) | x, tx, T] = (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
+ * 2F1(r+x, b+x+1; a+b+x; z)] P(alive): BG/NBD's bracket with b + 1 in place of b
+ * (so its numerics carry over), times the MBG/NBD P(alive).  x = tx = T = 0
+ * gives E[X(t)] for a new customer, b/(a-1) [...] (P(alive | 0, 0, 0) = b/(a+b)).
+ */
+double
+ClvMbgnbdExpected(const double *p, double t, double x, double tx, double T)
+{
+	double		q[4] = {p[0], p[1], p[2], p[3] + 1.0};
+
+	if (t <= 0.0)
+		return 0.0;
+	return bgnbd_bracket(q, t, x, T) * ClvMbgnbdPAlive(p, x, tx, T);
 }
 
 /* BG/NBD P(X(t) = n) for a new customer (FHL eq. 8) */

@@ -28,6 +28,10 @@ PG_FUNCTION_INFO_V1(scrm_paretonbd_expected_new);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_p_alive);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_p_alive);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_purchase_probability);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_expected);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_expected_new);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_p_alive);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_clv);
 PG_FUNCTION_INFO_V1(scrm_expected_spend);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_clv);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_clv);
@@ -86,6 +90,7 @@ static double
 expected(ClvModel *m, double t, double x, double tx, double T)
 {
 	return m->kind == CLV_BGNBD ? ClvBgnbdExpected(m->params, t, x, tx, T) :
+		m->kind == CLV_MBGNBD ? ClvMbgnbdExpected(m->params, t, x, tx, T) :
 		ClvParetoExpected(m->params, t, x, tx, T);
 }
 
@@ -114,6 +119,34 @@ Datum
 scrm_paretonbd_expected(PG_FUNCTION_ARGS)
 {
 	return expected_conditional(fcinfo, CLV_PARETONBD);
+}
+
+Datum
+scrm_mbgnbd_expected(PG_FUNCTION_ARGS)
+{
+	return expected_conditional(fcinfo, CLV_MBGNBD);
+}
+
+/* expected_purchases(mbgnbd, horizon): E[X(t)] for a new customer */
+Datum
+scrm_mbgnbd_expected_new(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_MBGNBD);
+	double		t = PG_GETARG_FLOAT8(1);
+
+	check_horizon(t);
+	PG_RETURN_FLOAT8(finite_result("expected_purchases", ClvMbgnbdExpected(m->params, t, 0, 0, 0)));
+}
+
+/* p_alive(mbgnbd, frequency, recency, age) */
+Datum
+scrm_mbgnbd_p_alive(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_MBGNBD);
+
+	ClvCheckHistory(PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3));
+	PG_RETURN_FLOAT8(finite_result("p_alive", ClvMbgnbdPAlive(m->params, PG_GETARG_INT32(1),
+																 PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3))));
 }
 
 /* expected_purchases(model, horizon): E[X(t)] for a new customer */
@@ -249,6 +282,12 @@ Datum
 scrm_paretonbd_clv(PG_FUNCTION_ARGS)
 {
 	return clv(fcinfo, CLV_PARETONBD);
+}
+
+Datum
+scrm_mbgnbd_clv(PG_FUNCTION_ARGS)
+{
+	return clv(fcinfo, CLV_MBGNBD);
 }
 
 /*

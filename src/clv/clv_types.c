@@ -29,10 +29,12 @@ PG_FUNCTION_INFO_V1(scrm_bgnbd_in);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_in);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_in);
 PG_FUNCTION_INFO_V1(scrm_sbg_in);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_in);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_recv);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_recv);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_recv);
 PG_FUNCTION_INFO_V1(scrm_sbg_recv);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_recv);
 PG_FUNCTION_INFO_V1(scrm_model_out);
 PG_FUNCTION_INFO_V1(scrm_model_send);
 PG_FUNCTION_INFO_V1(scrm_model_eq);
@@ -41,6 +43,7 @@ PG_FUNCTION_INFO_V1(scrm_bgnbd_make);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_make);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_make);
 PG_FUNCTION_INFO_V1(scrm_sbg_make);
+PG_FUNCTION_INFO_V1(scrm_mbgnbd_make);
 PG_FUNCTION_INFO_V1(scrm_model_params);
 
 static const char *const bgnbd_names[] = {"r", "alpha", "a", "b"};
@@ -62,6 +65,8 @@ ClvKindName(ClvKind kind)
 			return "scrm.gammagamma";
 		case CLV_SBG:
 			return "scrm.sbg";
+		case CLV_MBGNBD:
+			return "scrm.mbgnbd";
 	}
 	return "?";
 }
@@ -70,7 +75,7 @@ ClvKindName(ClvKind kind)
 const char *const *
 ClvParamNames(ClvKind kind)
 {
-	return kind == CLV_BGNBD ? bgnbd_names :
+	return (kind == CLV_BGNBD || kind == CLV_MBGNBD) ? bgnbd_names :
 		kind == CLV_PARETONBD ? pareto_names :
 		kind == CLV_SBG ? sbg_names : gg_names;
 }
@@ -286,6 +291,12 @@ scrm_sbg_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_parse(CLV_SBG, PG_GETARG_CSTRING(0)));
 }
 
+Datum
+scrm_mbgnbd_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_parse(CLV_MBGNBD, PG_GETARG_CSTRING(0)));
+}
+
 /*
  * Append name and value in format (separator, name, number), the number in
  * the shortest form that reads back to the same double; the separator is
@@ -383,6 +394,12 @@ scrm_sbg_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_recv(CLV_SBG, (StringInfo) PG_GETARG_POINTER(0)));
 }
 
+Datum
+scrm_mbgnbd_recv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_recv(CLV_MBGNBD, (StringInfo) PG_GETARG_POINTER(0)));
+}
+
 /* Binary output of any model */
 Datum
 scrm_model_send(PG_FUNCTION_ARGS)
@@ -467,6 +484,12 @@ Datum
 scrm_sbg_make(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(model_make(CLV_SBG, fcinfo));
+}
+
+Datum
+scrm_mbgnbd_make(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_make(CLV_MBGNBD, fcinfo));
 }
 
 /* scrm.params(model) -> jsonb with the parameters and the fit statistics */
