@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * clv.h
- *	  Value models: BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and the shifted
+ *	  Value models: BG/NBD, MBG/NBD, BG/BB, Pareto/NBD, Gamma-Gamma and the shifted
  *	  beta-geometric (types, fitting, predictions) and the special functions
  *	  and optimiser they need.
  *
@@ -24,7 +24,8 @@ typedef enum ClvKind
 	CLV_PARETONBD = 2,			/* r, alpha, s, beta */
 	CLV_GAMMAGAMMA = 3,			/* p, q, gamma */
 	CLV_SBG = 4,				/* alpha, beta */
-	CLV_MBGNBD = 5				/* r, alpha, a, b */
+	CLV_MBGNBD = 5,				/* r, alpha, a, b */
+	CLV_BGBB = 6				/* alpha, beta, gamma, delta */
 } ClvKind;
 
 #define CLV_MAX_PARAMS 4
@@ -53,6 +54,7 @@ typedef struct ClvData
 {
 	int64		n;
 	double	   *x;				/* repeat purchases (an integer); sBG: periods */
+								/* BG/BB: tx = last opportunity, T = opportunities */
 	double	   *tx;				/* recency; Gamma-Gamma: mean spend; sBG: churned (0/1) */
 	double	   *T;				/* age; unused by Gamma-Gamma */
 	double	   *w;				/* weight */
@@ -87,6 +89,12 @@ extern double ClvMbgnbdLogLik(const double *p, const ClvData *d);
 extern double ClvMbgnbdPAlive(const double *p, double x, double tx, double T);
 extern double ClvMbgnbdExpected(const double *p, double t, double x,
 								double tx, double T);
+/* BG/BB: the most opportunities a history may count (its likelihood sums that many terms) */
+#define CLV_BGBB_MAX_OPPORTUNITIES 1000000
+extern void ClvBgbbCheckHistory(int32 frequency, int32 recency, int32 opportunities);
+extern double ClvBgbbLogLik(const double *p, const ClvData *d);
+extern double ClvBgbbPAlive(const double *p, double x, double tx, double n, double m);
+extern double ClvBgbbExpected(const double *p, double future, double x, double tx, double n);
 extern double ClvSbgLogLik(const double *p, const ClvData *d, double *grad);
 extern double ClvSbgSurvival(const double *p, double t);
 extern double ClvSbgDerl(const double *p, double d, double renewals);

@@ -2,7 +2,8 @@
  *
  * clv_fit.c
  *	  The fitting aggregates scrm.bgnbd_fit, scrm.mbgnbd_fit,
- *	  scrm.paretonbd_fit, scrm.gammagamma_fit and scrm.sbg_fit.
+ *	  scrm.paretonbd_fit, scrm.gammagamma_fit, scrm.bgbb_fit and
+ *	  scrm.sbg_fit.
  *
  * Steps: (1) the transition function validates each customer's history
  * and merges identical rows into one with the summed weight (CLV.md 2.7:
@@ -41,6 +42,8 @@ PG_FUNCTION_INFO_V1(scrm_gammagamma_fit_final);
 PG_FUNCTION_INFO_V1(scrm_sbg_fit_trans);
 PG_FUNCTION_INFO_V1(scrm_sbg_fit_final);
 PG_FUNCTION_INFO_V1(scrm_mbgnbd_fit_final);
+PG_FUNCTION_INFO_V1(scrm_bgbb_fit_trans);
+PG_FUNCTION_INFO_V1(scrm_bgbb_fit_final);
 
 /* One distinct history and its weight (w = 0: empty hash slot) */
 typedef struct FitRow
@@ -312,6 +315,23 @@ scrm_sbg_fit_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * transition: (state, frequency, recency, opportunities [, weight]) for
+ * BG/BB: x transactions in n opportunities, the last at opportunity tx
+ */
+Datum
+scrm_bgbb_fit_trans(PG_FUNCTION_ARGS)
+{
+	FitState   *st = get_state(fcinfo);
+	double		w;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || !weight_ok(fcinfo, 4, &w))
+		PG_RETURN_POINTER(st);
+	ClvBgbbCheckHistory(PG_GETARG_INT32(1), PG_GETARG_INT32(2), PG_GETARG_INT32(3));
+	state_add(st, PG_GETARG_INT32(1), PG_GETARG_INT32(2), PG_GETARG_INT32(3), w);
+	PG_RETURN_POINTER(st);
+}
+
 /* combine: merge the second state into the first */
 Datum
 scrm_fit_combine(PG_FUNCTION_ARGS)
@@ -449,6 +469,9 @@ fit_objective(const double *theta, double *grad, void *arg)
 		case CLV_MBGNBD:
 			ll = ClvMbgnbdLogLik(p, &fp->data);
 			return -ll / fp->weight;	/* no analytic gradient either */
+		case CLV_BGBB:
+			ll = ClvBgbbLogLik(p, &fp->data);
+			return -ll / fp->weight;
 		case CLV_SBG:
 			ll = ClvSbgLogLik(p, &fp->data, grad ? g : NULL);
 			break;
@@ -469,7 +492,8 @@ fit(ClvKind kind, FitState *st)
 	const char *name = kind == CLV_BGNBD ? "bgnbd_fit" :
 		kind == CLV_PARETONBD ? "paretonbd_fit" :
 		kind == CLV_SBG ? "sbg_fit" :
-		kind == CLV_MBGNBD ? "mbgnbd_fit" : "gammagamma_fit";
+		kind == CLV_MBGNBD ? "mbgnbd_fit" :
+		kind == CLV_BGBB ? "bgbb_fit" : "gammagamma_fit";
 	ScrmBudget	budget;
 	FitRow	   *rows;
 	FitProblem	fp;
@@ -513,6 +537,18 @@ fit(ClvKind kind, FitState *st)
 	}
 	if (kind == CLV_GAMMAGAMMA && fp.weight > 0)
 		scale /= fp.weight;
+	if (kind == CLV_BGBB)
+	{
+		/* opportunities are counted: no time scale; a state from bytes is checked */
+		scale = 1.0;
+		for (i = 0; i < n; i++)
+			if (orig.tx[i] != floor(orig.tx[i]) || orig.T[i] != floor(orig.T[i]) ||
+				orig.T[i] > CLV_BGBB_MAX_OPPORTUNITIES ||
+				orig.x[i] > orig.tx[i] || orig.tx[i] > orig.T[i] || (orig.x[i] == 0 && orig.tx[i] != 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("invalid BG/BB fit state")));
+	}
 	if (kind == CLV_SBG)
 	{
 		/* periods count renewals: no time scale; a state from bytes is checked */
@@ -564,7 +600,7 @@ fit(ClvKind kind, FitState *st)
 	/* back to the original units: alpha (and beta) scale with time, gamma with money */
 	if (kind == CLV_GAMMAGAMMA)
 		m->params[2] *= scale;
-	else if (kind != CLV_SBG)
+	else if (kind != CLV_SBG && kind != CLV_BGBB)
 	{
 		m->params[1] *= scale;
 		if (kind == CLV_PARETONBD)
@@ -624,5 +660,12 @@ Datum
 scrm_mbgnbd_fit_final(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(fit(CLV_MBGNBD, PG_ARGISNULL(0) ? NULL :
+						  (FitState *) PG_GETARG_POINTER(0)));
+}
+
+Datum
+scrm_bgbb_fit_final(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(fit(CLV_BGBB, PG_ARGISNULL(0) ? NULL :
 						  (FitState *) PG_GETARG_POINTER(0)));
 }

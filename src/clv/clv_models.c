@@ -5,7 +5,8 @@
  *
  * BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy
  * way", Marketing Science 24(2).  MBG/NBD: Batislam, Denizel & Filiztekin
- * (2007).  sBG: Fader & Hardie (2007, 2010).  Pareto/NBD: Schmittlein, Morrison &
+ * (2007).  BG/BB: Fader, Hardie & Shang (2010).  sBG: Fader & Hardie (2007,
+ * 2010).  Pareto/NBD: Schmittlein, Morrison &
  * Colombo (1987), with Fader & Hardie's notes for the likelihood.
  * Gamma-Gamma: Fader, Hardie & Lee (2005), "RFM and CLV", JMR 42(4).
  * Formulas in our notation: ../shared/CLV.md section 2.
@@ -17,7 +18,8 @@
  * singularity at a = 1 and the pole at a + b + x = 1 disappear.
  *
  * Parameter vectors: BG/NBD and MBG/NBD (r, alpha, a, b); Pareto/NBD (r,
- * alpha, s, beta); Gamma-Gamma (p, q, gamma); sBG (alpha, beta).  Likelihood functions return NaN when
+ * alpha, s, beta); Gamma-Gamma (p, q, gamma); BG/BB (alpha, beta, gamma,
+ * delta); sBG (alpha, beta).  Likelihood functions return NaN when
  * they cannot be evaluated (the optimiser then rejects the step).
  *
  *-------------------------------------------------------------------------
@@ -269,8 +271,134 @@ ClvLogLik(ClvKind kind, const double *p, const ClvData *d)
 			return ClvSbgLogLik(p, d, NULL);
 		case CLV_MBGNBD:
 			return ClvMbgnbdLogLik(p, d);
+		case CLV_BGBB:
+			return ClvBgbbLogLik(p, d);
 	}
 	return NAN;
+}
+
+/*
+ * BG/BB (Fader, Hardie & Shang 2010; CLV.md 2.5): n discrete opportunities
+ * after the first transaction; while alive a customer transacts at each with
+ * probability p ~ Beta(alpha, beta) and becomes inactive for good at the
+ * start of each with probability theta ~ Beta(gamma, delta).  With x
+ * transactions, the last at opportunity tx:
+ *	 L = B(a+x, b+n-x)/B(a,b) B(g, d+n)/B(g,d)
+ *	   + sum_{i=0}^{n-tx-1} B(a+x, b+tx-x+i)/B(a,b) B(g+1, d+tx+i)/B(g,d)
+ * summed in log space.
+ */
+
+/*
+ * Error unless (x, tx, n) is a possible history: 0 <= x <= tx <= n, tx = 0
+ * when x = 0, and n at most CLV_BGBB_MAX_OPPORTUNITIES (the likelihood sums
+ * n - tx terms)
+ */
+void
+ClvBgbbCheckHistory(int32 frequency, int32 recency, int32 opportunities)
+{
+	if (opportunities > CLV_BGBB_MAX_OPPORTUNITIES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("opportunities must be at most %d", CLV_BGBB_MAX_OPPORTUNITIES),
+				 errdetail("The value given is %d.", opportunities),
+				 errhint("BG/BB counts discrete opportunities (years, events); for continuous time use BG/NBD.")));
+	if (frequency < 0 || recency < frequency || opportunities < recency ||
+		(frequency == 0 && recency != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("impossible BG/BB history"),
+				 errdetail("frequency %d, recency %d, opportunities %d: need 0 <= frequency <= recency <= "
+						   "opportunities, and recency 0 without transactions.",
+						   frequency, recency, opportunities)));
+}
+
+/*
+ * ln L of one history (the log of the sum above).  The terms of the sum
+ * over i shrink by (b+tx-x+i)/(a+b+tx+i) (d+tx+i)/(g+d+tx+i+1) from one to
+ * the next: summed relative to the first (i = 0), which fixes the scale.
+ */
+static double
+bgbb_log_l(const double *p, double x, double tx, double n)
+{
+	double		a = p[0],
+				b = p[1],
+				g = p[2],
+				d = p[3];
+	double		lab = ClvLogBeta(a, b),
+				lgd = ClvLogBeta(g, d);
+	double		l = ClvLogBeta(a + x, b + n - x) - lab + ClvLogBeta(g, d + n) - lgd;
+	double		l0,
+				term = 1.0,
+				sum = 0.0;
+	int64		i,
+				m = (int64) (n - tx);
+
+	if (m <= 0)
+		return l;
+	l0 = ClvLogBeta(a + x, b + tx - x) - lab + ClvLogBeta(g + 1.0, d + tx) - lgd;
+	for (i = 0; i < m; i++)
+	{
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+		sum += term;
+		term *= (b + tx - x + i) / (a + b + tx + i) * ((d + tx + i) / (g + d + tx + i + 1.0));
+	}
+	return ClvLogAddExp(l, l0 + log(sum));
+}
+
+double
+ClvBgbbLogLik(const double *p, const ClvData *d)
+{
+	double		ll = 0.0;
+	int64		i;
+
+	for (i = 0; i < d->n; i++)
+	{
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
+		ll += d->w[i] * bgbb_log_l(p, d->x[i], d->tx[i], d->T[i]);
+	}
+	return ll;
+}
+
+/* P(alive at opportunity n + m) = B(a+x, b+n-x)/B(a,b) B(g, d+n+m)/B(g,d) / L */
+double
+ClvBgbbPAlive(const double *p, double x, double tx, double n, double m)
+{
+	return exp(ClvLogBeta(p[0] + x, p[1] + n - x) - ClvLogBeta(p[0], p[1]) +
+			   ClvLogBeta(p[2], p[3] + n + m) - ClvLogBeta(p[2], p[3]) - bgbb_log_l(p, x, tx, n));
+}
+
+/*
+ * E[transactions in opportunities n+1 .. n+future] =
+ *	 B(a+x+1, b+n-x)/B(a,b) / L  d/(g-1) G(g+d)/G(1+d)
+ *	 [G(1+d+n)/G(g+d+n) - G(1+d+n+future)/G(g+d+n+future)]
+ * g = 1 is a removable singularity (0/0): there the mean of g = 1 +- 1e-7.
+ */
+static double
+bgbb_expected_at(const double *p, double g, double future, double x, double tx, double n)
+{
+	double		a = p[0],
+				b = p[1],
+				d = p[3];
+	double		q[4] = {a, b, g, d};
+	double		lead = ClvLogBeta(a + x + 1.0, b + n - x) - ClvLogBeta(a, b) - bgbb_log_l(q, x, tx, n);
+	double		u = lgamma(g + d) - lgamma(1.0 + d) + lgamma(1.0 + d + n) - lgamma(g + d + n);
+	double		v = lgamma(g + d) - lgamma(1.0 + d) + lgamma(1.0 + d + n + future) - lgamma(g + d + n + future);
+
+	/* exp(u) - exp(v) = exp(u) (1 - exp(v - u)) without cancellation */
+	return exp(lead) * d / (g - 1.0) * exp(u) * -expm1(v - u);
+}
+
+double
+ClvBgbbExpected(const double *p, double future, double x, double tx, double n)
+{
+	if (future <= 0.0)
+		return 0.0;
+	if (fabs(p[2] - 1.0) < 1e-7)
+		return 0.5 * (bgbb_expected_at(p, 1.0 - 1e-7, future, x, tx, n) +
+					  bgbb_expected_at(p, 1.0 + 1e-7, future, x, tx, n));
+	return bgbb_expected_at(p, p[2], future, x, tx, n);
 }
 
 /*

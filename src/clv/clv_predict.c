@@ -479,3 +479,118 @@ scrm_sbg_clv(PG_FUNCTION_ARGS)
 	ScrmCheckFinite("value", value);
 	PG_RETURN_FLOAT8(finite_result("clv", value * ClvSbgDerl(m->params, d, n)));
 }
+
+/*
+ * BG/BB (discrete opportunities): P(alive at opportunity n + future), the
+ * expected transactions in the next future opportunities, CLV (an
+ * opportunity a step) and one history's log-likelihood
+ */
+PG_FUNCTION_INFO_V1(scrm_bgbb_p_alive);
+PG_FUNCTION_INFO_V1(scrm_bgbb_expected);
+PG_FUNCTION_INFO_V1(scrm_bgbb_clv);
+PG_FUNCTION_INFO_V1(scrm_bgbb_loglik);
+
+/* A count of future opportunities: an integer >= 0 */
+static int32
+future_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32		f = PG_GETARG_INT32(argno);
+
+	if (f < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("future opportunities must be >= 0"),
+				 errdetail("The value given is %d.", f)));
+	return f;
+}
+
+/* p_alive(bgbb, frequency, recency, opportunities, future) */
+Datum
+scrm_bgbb_p_alive(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGBB);
+	int32		x = PG_GETARG_INT32(1),
+				tx = PG_GETARG_INT32(2),
+				n = PG_GETARG_INT32(3);
+	int32		f = future_arg(fcinfo, 4);
+
+	ClvBgbbCheckHistory(x, tx, n);
+	PG_RETURN_FLOAT8(finite_result("p_alive", ClvBgbbPAlive(m->params, x, tx, n, f)));
+}
+
+/* expected_purchases(bgbb, future, frequency, recency, opportunities) */
+Datum
+scrm_bgbb_expected(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGBB);
+	int32		f = future_arg(fcinfo, 1);
+	int32		x = PG_GETARG_INT32(2),
+				tx = PG_GETARG_INT32(3),
+				n = PG_GETARG_INT32(4);
+
+	ClvBgbbCheckHistory(x, tx, n);
+	PG_RETURN_FLOAT8(finite_result("expected_purchases", ClvBgbbExpected(m->params, f, x, tx, n)));
+}
+
+/*
+ * clv(bgbb, gammagamma, frequency, recency, opportunities, monetary, steps,
+ * discount_rate): sum over the next steps opportunities k of expected spend
+ * x the transactions expected at k, divided by (1 + discount_rate)^k
+ */
+Datum
+scrm_bgbb_clv(PG_FUNCTION_ARGS)
+{
+	ClvModel   *pm = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGBB);
+	ClvModel   *sm = ClvModelCheck(PG_GETARG_DATUM(1), CLV_GAMMAGAMMA);
+	int32		x = PG_GETARG_INT32(2),
+				tx = PG_GETARG_INT32(3),
+				n = PG_GETARG_INT32(4);
+	double		mon = PG_GETARG_FLOAT8(5);
+	int32		steps = PG_GETARG_INT32(6);
+	double		rate = PG_GETARG_FLOAT8(7);
+	double		spend,
+				prev = 0.0,
+				total = 0.0;
+	int32		k;
+
+	ClvBgbbCheckHistory(x, tx, n);
+	check_monetary(x, mon);
+	if (steps < 0 || steps > CLV_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("steps must be between 0 and %d", CLV_MAX_STEPS),
+				 errdetail("The value given is %d.", steps)));
+	if (!(rate > -1.0) || isinf(rate))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be a finite number > -1")));
+	spend = ClvGammaGammaSpend(sm->params, x, mon);
+	for (k = 1; k <= steps; k++)
+	{
+		double		cur;
+
+		CHECK_FOR_INTERRUPTS();
+		cur = ClvBgbbExpected(pm->params, k, x, tx, n);
+		total += spend * (cur - prev) / pow(1.0 + rate, k);
+		prev = cur;
+	}
+	PG_RETURN_FLOAT8(finite_result("clv", total));
+}
+
+/* log_likelihood(bgbb, frequency, recency, opportunities): one history's ln L */
+Datum
+scrm_bgbb_loglik(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_BGBB);
+	int32		x = PG_GETARG_INT32(1),
+				tx = PG_GETARG_INT32(2),
+				n = PG_GETARG_INT32(3);
+	double		dx = x,
+				dtx = tx,
+				dn = n,
+				w = 1.0;
+	ClvData		d = {1, &dx, &dtx, &dn, &w};
+
+	ClvBgbbCheckHistory(x, tx, n);
+	PG_RETURN_FLOAT8(finite_result("log_likelihood", ClvBgbbLogLik(m->params, &d)));
+}

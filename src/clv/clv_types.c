@@ -30,11 +30,13 @@ PG_FUNCTION_INFO_V1(scrm_paretonbd_in);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_in);
 PG_FUNCTION_INFO_V1(scrm_sbg_in);
 PG_FUNCTION_INFO_V1(scrm_mbgnbd_in);
+PG_FUNCTION_INFO_V1(scrm_bgbb_in);
 PG_FUNCTION_INFO_V1(scrm_bgnbd_recv);
 PG_FUNCTION_INFO_V1(scrm_paretonbd_recv);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_recv);
 PG_FUNCTION_INFO_V1(scrm_sbg_recv);
 PG_FUNCTION_INFO_V1(scrm_mbgnbd_recv);
+PG_FUNCTION_INFO_V1(scrm_bgbb_recv);
 PG_FUNCTION_INFO_V1(scrm_model_out);
 PG_FUNCTION_INFO_V1(scrm_model_send);
 PG_FUNCTION_INFO_V1(scrm_model_eq);
@@ -44,12 +46,14 @@ PG_FUNCTION_INFO_V1(scrm_paretonbd_make);
 PG_FUNCTION_INFO_V1(scrm_gammagamma_make);
 PG_FUNCTION_INFO_V1(scrm_sbg_make);
 PG_FUNCTION_INFO_V1(scrm_mbgnbd_make);
+PG_FUNCTION_INFO_V1(scrm_bgbb_make);
 PG_FUNCTION_INFO_V1(scrm_model_params);
 
 static const char *const bgnbd_names[] = {"r", "alpha", "a", "b"};
 static const char *const pareto_names[] = {"r", "alpha", "s", "beta"};
 static const char *const gg_names[] = {"p", "q", "gamma"};
 static const char *const sbg_names[] = {"alpha", "beta"};
+static const char *const bgbb_names[] = {"alpha", "beta", "gamma", "delta"};
 
 /* SQL type name of a kind, for messages */
 const char *
@@ -67,6 +71,8 @@ ClvKindName(ClvKind kind)
 			return "scrm.sbg";
 		case CLV_MBGNBD:
 			return "scrm.mbgnbd";
+		case CLV_BGBB:
+			return "scrm.bgbb";
 	}
 	return "?";
 }
@@ -77,7 +83,8 @@ ClvParamNames(ClvKind kind)
 {
 	return (kind == CLV_BGNBD || kind == CLV_MBGNBD) ? bgnbd_names :
 		kind == CLV_PARETONBD ? pareto_names :
-		kind == CLV_SBG ? sbg_names : gg_names;
+		kind == CLV_SBG ? sbg_names :
+		kind == CLV_BGBB ? bgbb_names : gg_names;
 }
 
 /* Number of parameters of a kind */
@@ -297,6 +304,12 @@ scrm_mbgnbd_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_parse(CLV_MBGNBD, PG_GETARG_CSTRING(0)));
 }
 
+Datum
+scrm_bgbb_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_parse(CLV_BGBB, PG_GETARG_CSTRING(0)));
+}
+
 /*
  * Append name and value in format (separator, name, number), the number in
  * the shortest form that reads back to the same double; the separator is
@@ -400,6 +413,12 @@ scrm_mbgnbd_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_recv(CLV_MBGNBD, (StringInfo) PG_GETARG_POINTER(0)));
 }
 
+Datum
+scrm_bgbb_recv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_recv(CLV_BGBB, (StringInfo) PG_GETARG_POINTER(0)));
+}
+
 /* Binary output of any model */
 Datum
 scrm_model_send(PG_FUNCTION_ARGS)
@@ -490,6 +509,12 @@ Datum
 scrm_mbgnbd_make(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(model_make(CLV_MBGNBD, fcinfo));
+}
+
+Datum
+scrm_bgbb_make(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_make(CLV_BGBB, fcinfo));
 }
 
 /* scrm.params(model) -> jsonb with the parameters and the fit statistics */
