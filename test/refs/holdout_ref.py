@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""Reference values of test/holdout.pg: calibration and holdout of
+sql/data/example_transactions.csv (lifetimes' synthetic log, 5,000
+customers, 2014) as lifetimes' calibration_and_holdout_data builds them
+(freq 'D': purchases of a day are one; calibration up to 2014-09-01
+inclusive, holdout to 2014-12-31; customers first seen in the holdout left
+out), written here from the definitions alone, and the BG/NBD fitted on the
+calibration (FHL 2005 likelihood, scipy) with its holdout predictions.
+
+Run with Debian's python3: /usr/bin/python3 test/refs/holdout_ref.py
+"""
+import csv
+import datetime as dt
+import math
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import betaln, gammaln, hyp2f1
+
+CAL, OBS = dt.date(2014, 9, 1), dt.date(2014, 12, 31)
+days = {}
+with open('sql/data/example_transactions.csv') as f:
+    for r in csv.DictReader(f):
+        days.setdefault(int(r['id']), set()).add(dt.date.fromisoformat(r['date'][:10]))
+
+rows = []     # (id, x, t_x, T, holdout)
+for c, ds in sorted(days.items()):
+    cal = sorted(d for d in ds if d <= CAL)
+    if not cal:
+        continue
+    hold = sum(1 for d in ds if CAL < d <= OBS)
+    rows.append((c, len(cal) - 1, (cal[-1] - cal[0]).days, (CAL - cal[0]).days, hold))
+x = np.array([r[1] for r in rows], float)
+tx = np.array([r[2] for r in rows], float)
+T = np.array([r[3] for r in rows], float)
+
+
+def loglik(p):
+    r, a_, a, b = p
+    A1 = gammaln(r + x) - gammaln(r) + r * np.log(a_)
+    A2 = betaln(a, b + x) - betaln(a, b)
+    A3 = -(r + x) * np.log(a_ + T)
+    A4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(a_ + tx), -np.inf)
+    return float(np.sum(A1 + A2 + np.logaddexp(A3, A4)))
+
+
+def expected(p, t, x, tx, T):
+    r, a_, a, b = p
+    palive = 1.0 if x == 0 else 1.0 / (1.0 + a / (b + x - 1) * ((a_ + T) / (a_ + tx)) ** (r + x))
+    z = t / (a_ + T + t)
+    return ((a + b + x - 1) / (a - 1) * (1 - ((a_ + T) / (a_ + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z))
+            * palive)
+
+
+if __name__ == '__main__':
+    res = minimize(lambda th: -loglik(np.exp(th)), np.zeros(4), method='Nelder-Mead',
+                   options={'xatol': 1e-10, 'fatol': 1e-10, 'maxiter': 40000, 'maxfev': 80000})
+    res = minimize(lambda th: -loglik(np.exp(th)), res.x, method='BFGS', options={'gtol': 1e-9})
+    p = tuple(np.exp(res.x))
+    print('customers', len(rows), 'holdout purchases', sum(r[4] for r in rows),
+          'calibration repeat purchases', int(x.sum()))
+    print('BG/NBD on the calibration:', ', '.join('%.6f' % v for v in p), 'log-likelihood %.6f' % loglik(p))
+    H = (OBS - CAL).days
+    q = (0.189680, 2.263307, 1.960003, 3.475726)
+    pred = [expected(q, H, r[1], r[2], r[3]) for r in rows]
+    print('at', q, 'sum of predicted holdout purchases', repr(math.fsum(pred)))
+    print('first rows (id, x, t_x, T, holdout, predicted):')
+    for r, e in list(zip(rows, pred))[:5]:
+        print(' ', r, repr(e))
+    by = {}
+    for r, e in zip(rows, pred):
+        k = min(r[1], 7)
+        a = by.setdefault(k, [0, 0, 0.0])
+        a[0] += 1; a[1] += r[4]; a[2] += e
+    print('by calibration frequency (0..6, 7+): customers, actual, predicted')
+    for k in sorted(by):
+        print(' ', k, by[k][0], by[k][1], repr(by[k][2]))
