@@ -329,6 +329,11 @@ summarise(const RfmPurchase *p, int64 n, Timestamp as_of_local, double period,
 	}
 	if (occasions == 0)
 		return false;
+	if (!isfinite(total) || !isfinite(first_amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("purchase amounts add up beyond double precision"),
+				 errdetail("A customer's purchases total %g.", total)));
 	age = ((double) as_of_local / USECS_PER_DAY - first) * SECS_PER_DAY;
 	values[0] = Int32GetDatum((int32) (occasions - 1));
 	values[1] = Float8GetDatum((double) (last - first) * SECS_PER_DAY / period);
