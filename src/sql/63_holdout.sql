@@ -57,3 +57,89 @@ COMMENT ON FUNCTION scrm.holdout_evaluation(text, timestamptz, timestamptz, text
   'checked on the holdout: per customer the calibration RFM, the actual holdout purchases and the model''s '
   'prediction for the holdout. Compare models in SQL, e.g. sum or mean absolute error of the difference, '
   'grouped by calibration frequency.';
+
+-- The data of the standard diagnostics a BI tool can chart
+CREATE OR REPLACE FUNCTION scrm.calibration_vs_holdout(purchases text, calibration_end timestamptz,
+    observation_end timestamptz, model text DEFAULT 'bgnbd', period interval DEFAULT '7 days',
+    max_frequency integer DEFAULT 7)
+RETURNS TABLE (frequency integer, customers bigint, actual_mean float8, predicted_mean float8)
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT least(e.frequency, max_frequency), count(*), avg(e.holdout_purchases)::float8, avg(e.predicted_purchases)
+  FROM scrm.holdout_evaluation(purchases, calibration_end, observation_end, model, period) e
+  GROUP BY 1 ORDER BY 1;
+END;
+
+COMMENT ON FUNCTION scrm.calibration_vs_holdout(text, timestamptz, timestamptz, text, interval, integer) IS
+  'lifetimes'' plot_calibration_purchases_vs_holdout_purchases as data: per calibration frequency (the last '
+  'group max_frequency and more) the customers, their mean actual and mean predicted holdout purchases.';
+
+-- the bounds of a P(alive) grid (true, or an error)
+CREATE OR REPLACE FUNCTION scrm._grid_ok(age float8, max_frequency integer)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT (age >= 0 AND age <= 100000) THEN
+    RAISE EXCEPTION 'age must be between 0 and 100000 periods' USING ERRCODE = '22023', DETAIL = format('The value given is %s.', age);
+  END IF;
+  IF max_frequency < 0 OR max_frequency > 10000 THEN
+    RAISE EXCEPTION 'max_frequency must be between 0 and 10000' USING ERRCODE = '22023',
+      DETAIL = format('The value given is %s.', max_frequency);
+  END IF;
+  IF (max_frequency::float8 + 1) * (floor(age) + 1) > 10000000 THEN
+    RAISE EXCEPTION 'the P(alive) grid would have more than 10,000,000 points' USING ERRCODE = '22023',
+      HINT = 'Lower max_frequency, or use a coarser period.';
+  END IF;
+  RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._grid_ok(float8, integer) IS 'Internal: checks the bounds of scrm.p_alive_grid.';
+
+CREATE OR REPLACE FUNCTION scrm.p_alive_grid(m scrm.bgnbd, age float8, max_frequency integer DEFAULT 20)
+RETURNS TABLE (frequency integer, recency float8, p_alive float8)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT x, r::float8, scrm.p_alive(m, x, r::float8, age)
+  FROM generate_series(0, least(max_frequency, 10000)) x, generate_series(0, least(floor(age), 100000)::integer) r
+  WHERE (x > 0 OR r = 0) AND scrm._grid_ok(age, max_frequency)
+  ORDER BY 1, 2;
+END;
+
+COMMENT ON FUNCTION scrm.p_alive_grid(scrm.bgnbd, float8, integer) IS
+  'lifetimes'' plot_probability_alive_matrix as data: P(alive) of a customer of this age over the frequency '
+  '(0..max_frequency) and recency (0..age, whole periods) grid.';
+
+CREATE OR REPLACE FUNCTION scrm.p_alive_grid(m scrm.mbgnbd, age float8, max_frequency integer DEFAULT 20)
+RETURNS TABLE (frequency integer, recency float8, p_alive float8)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT x, r::float8, scrm.p_alive(m, x, r::float8, age)
+  FROM generate_series(0, least(max_frequency, 10000)) x, generate_series(0, least(floor(age), 100000)::integer) r
+  WHERE (x > 0 OR r = 0) AND scrm._grid_ok(age, max_frequency)
+  ORDER BY 1, 2;
+END;
+
+COMMENT ON FUNCTION scrm.p_alive_grid(scrm.mbgnbd, float8, integer) IS
+  'lifetimes'' plot_probability_alive_matrix as data: P(alive) of a customer of this age over the frequency '
+  '(0..max_frequency) and recency (0..age, whole periods) grid.';
+
+CREATE OR REPLACE FUNCTION scrm.p_alive_grid(m scrm.paretonbd, age float8, max_frequency integer DEFAULT 20)
+RETURNS TABLE (frequency integer, recency float8, p_alive float8)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT x, r::float8, scrm.p_alive(m, x, r::float8, age)
+  FROM generate_series(0, least(max_frequency, 10000)) x, generate_series(0, least(floor(age), 100000)::integer) r
+  WHERE (x > 0 OR r = 0) AND scrm._grid_ok(age, max_frequency)
+  ORDER BY 1, 2;
+END;
+
+COMMENT ON FUNCTION scrm.p_alive_grid(scrm.paretonbd, float8, integer) IS
+  'lifetimes'' plot_probability_alive_matrix as data: P(alive) of a customer of this age over the frequency '
+  '(0..max_frequency) and recency (0..age, whole periods) grid.';
