@@ -145,3 +145,45 @@ SELECT m.customer, c.name, m.previous_tier, m.tier, round(m.total_value_change::
 FROM scrm.tier_migration m JOIN crm.customers c USING (customer)
 ORDER BY m.total_value_change, m.customer
 LIMIT 5;
+
+\echo
+\echo '== Model check: BG/NBD, MBG/NBD and Pareto/NBD fitted on 1997, checked on 1998H1 (scrm.holdout_evaluation) =='
+SELECT m AS model, sum(holdout_purchases) AS actual, round(sum(predicted_purchases)::numeric, 1) AS predicted,
+       round(avg(abs(predicted_purchases - holdout_purchases))::numeric, 4) AS mean_absolute_error
+FROM unnest(ARRAY['bgnbd', 'mbgnbd', 'paretonbd']) m,
+     scrm.holdout_evaluation('SELECT customer, purchased_at, amount FROM crm.purchases', '1997-12-31', '1998-06-30', m)
+GROUP BY m ORDER BY mean_absolute_error;
+\echo '   calibration vs holdout by 1997 repeat purchases (BG/NBD), drawn in demo-output/calibration_vs_holdout.svg:'
+CREATE TEMP TABLE cvh AS
+SELECT * FROM scrm.calibration_vs_holdout('SELECT customer, purchased_at, amount FROM crm.purchases',
+                                          '1997-12-31', '1998-06-30', 'bgnbd', '7 days', 7);
+SELECT frequency, customers, round(actual_mean::numeric, 3) AS actual_mean, round(predicted_mean::numeric, 3) AS predicted_mean
+FROM cvh ORDER BY frequency;
+-- an SVG line chart made in SQL: x = calibration frequency (7 = 7 or more), y = mean holdout purchases
+\pset format unaligned
+\pset tuples_only on
+\o demo-output/calibration_vs_holdout.svg
+WITH s AS (SELECT max(greatest(actual_mean, predicted_mean)) * 1.1 AS ymax, max(frequency) AS xmax FROM cvh),
+pt AS (SELECT frequency, 60 + frequency * 460.0 / s.xmax AS x, 330 - actual_mean * 280 / s.ymax AS ya,
+              330 - predicted_mean * 280 / s.ymax AS yp FROM cvh, s)
+SELECT '<svg xmlns="http://www.w3.org/2000/svg" width="560" height="380" font-family="sans-serif" font-size="12">'
+    || '<rect width="560" height="380" fill="white"/>'
+    || '<text x="280" y="24" text-anchor="middle" font-size="14">Calibration (1997) vs holdout (1998H1), BG/NBD, CDNOW</text>'
+    || '<line x1="60" y1="330" x2="520" y2="330" stroke="black"/><line x1="60" y1="330" x2="60" y2="50" stroke="black"/>'
+    || (SELECT string_agg(format('<text x="%s" y="348" text-anchor="middle">%s</text>', round(x), frequency
+                                 || CASE WHEN frequency = (SELECT xmax FROM s) THEN '+' ELSE '' END), '' ORDER BY frequency) FROM pt)
+    || (SELECT format('<text x="50" y="55" text-anchor="end">%s</text><text x="50" y="334" text-anchor="end">0</text>',
+                      round(ymax::numeric, 1)) FROM s)
+    || '<text x="290" y="372" text-anchor="middle">repeat purchases in 1997</text>'
+    || '<text x="16" y="190" text-anchor="middle" transform="rotate(-90 16 190)">mean purchases in 1998H1</text>'
+    || (SELECT format('<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="%s"/>',
+                      string_agg(round(x) || ',' || round(ya), ' ' ORDER BY frequency)) FROM pt)
+    || (SELECT format('<polyline fill="none" stroke="#d62728" stroke-width="2" stroke-dasharray="6 4" points="%s"/>',
+                      string_agg(round(x) || ',' || round(yp), ' ' ORDER BY frequency)) FROM pt)
+    || '<line x1="80" y1="60" x2="110" y2="60" stroke="#1f77b4" stroke-width="2"/><text x="116" y="64">actual</text>'
+    || '<line x1="80" y1="80" x2="110" y2="80" stroke="#d62728" stroke-width="2" stroke-dasharray="6 4"/><text x="116" y="84">BG/NBD prediction</text>'
+    || '</svg>';
+\o
+\pset tuples_only off
+\pset format aligned
+\echo '   written: demo-output/calibration_vs_holdout.svg'

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 bash test/deps.sh
 make -s
 make -s install >/dev/null
+mkdir -p demo-output   # the charts the demo draws (SVG, made in SQL)
 
 demo() {
   psql -X -q -v ON_ERROR_STOP=1 -f test/demo/crm.sql >/dev/null
