@@ -143,3 +143,34 @@ END;
 COMMENT ON FUNCTION scrm.p_alive_grid(scrm.paretonbd, float8, integer) IS
   'lifetimes'' plot_probability_alive_matrix as data: P(alive) of a customer of this age over the frequency '
   '(0..max_frequency) and recency (0..age, whole periods) grid.';
+
+CREATE OR REPLACE FUNCTION scrm.period_transactions(purchases text, as_of timestamptz,
+    period interval DEFAULT '7 days', max_frequency integer DEFAULT 7)
+RETURNS TABLE (frequency integer, actual_customers bigint, expected_customers float8)
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF max_frequency IS NULL OR max_frequency < 1 OR max_frequency > 1000 THEN
+    RAISE EXCEPTION 'max_frequency must be between 1 and 1000' USING ERRCODE = '22023',
+      DETAIL = format('The value given is %s.', max_frequency);
+  END IF;
+  -- the calibration part of a summary as of as_of (its holdout, one period, is not used)
+  RETURN QUERY
+  WITH h AS (SELECT * FROM scrm.holdout_summary(purchases, as_of, as_of + period, period)),
+       f AS (SELECT scrm.bgnbd_fit(h.frequency, h.recency, h.age) AS m FROM h),
+       e AS (SELECT k, sum(scrm.purchase_probability(f.m, h.age, k)) AS expected
+             FROM h, f, generate_series(0, max_frequency - 1) k GROUP BY k)
+  SELECT x.n, (SELECT count(*) FROM h WHERE least(h.frequency, max_frequency) = x.n),
+         CASE WHEN x.n < max_frequency THEN (SELECT e.expected FROM e WHERE e.k = x.n)
+              ELSE (SELECT count(*) FROM h) - (SELECT sum(e.expected) FROM e) END
+  FROM generate_series(0, max_frequency) x(n)
+  ORDER BY 1;
+END
+$$;
+
+COMMENT ON FUNCTION scrm.period_transactions(text, timestamptz, interval, integer) IS
+  'lifetimes'' plot_period_transactions as data, exact rather than simulated: BG/NBD fitted on the purchase '
+  'log (customer, purchased_at, amount) as of as_of, and per number of repeat purchases 0 .. max_frequency - 1 '
+  '(and max_frequency or more) the customers who made them and the number the model expects, the sum over '
+  'customers of P(X(age) = x).';

@@ -75,3 +75,31 @@ if __name__ == '__main__':
     print('by calibration frequency (0..6, 7+): customers, actual, predicted')
     for k in sorted(by):
         print(' ', k, by[k][0], by[k][1], repr(by[k][2]))
+
+    # period transactions (lifetimes' plot_period_transactions, exact rather than
+    # simulated): the CDNOW calibration summary, BG/NBD at the fit, customers with
+    # x = 0..6 repeat purchases and 7 or more, actual and expected
+    # (sum over customers of P(X(T_i) = x), FHL 2005 eq. 8)
+    cd = []
+    with open('sql/data/cdnow_customers_summary.csv') as f:
+        for r in csv.DictReader(f):
+            cd.append((int(float(r['frequency'])), float(r['T'])))
+
+    def pmf(p, t, n):
+        r, a_, a, b = p
+        p0, q0 = a_ / (a_ + t), t / (a_ + t)
+        first = math.exp(betaln(a, b + n) - betaln(a, b) + gammaln(r + n) - gammaln(r) - gammaln(n + 1)
+                         + r * math.log(p0) + n * math.log(q0))
+        if n == 0:
+            return first
+        s = sum(math.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * math.log(q0)) for j in range(n))
+        return first + math.exp(betaln(a + 1, b + n - 1) - betaln(a, b)) * (1 - p0 ** r * s)
+
+    bg = (0.242593, 4.413532, 0.792886, 2.425754)
+    print('period transactions, CDNOW (x = 0..6, 7+): actual, expected')
+    exp_rest = len(cd)
+    for n in range(7):
+        e = math.fsum(pmf(bg, T, n) for _, T in cd)
+        exp_rest -= e
+        print(' ', n, sum(1 for x, _ in cd if x == n), repr(e))
+    print(' ', '7+', sum(1 for x, _ in cd if x >= 7), repr(exp_rest))
