@@ -654,3 +654,135 @@ scrm_holdout_summary(PG_FUNCTION_ARGS)
 	ScrmBudgetRelease(&rd.budget);
 	PG_RETURN_NULL();
 }
+
+/*
+ * scrm.repeat_purchases_by_period(purchases, calibration_end,
+ *								   observation_end, period)
+ *	 RETURNS TABLE (period_index, repeat_purchases)
+ * The repeat purchase occasions (days with a purchase after a customer's
+ * first, as scrm.rfm counts them) up to the observation_end day of the
+ * customers first seen by the calibration_end day, by period: index k
+ * holds the occasions in [start + k period, start + (k + 1) period), start
+ * the first customer's first day.  The actual side of the tracking plot.
+ */
+PG_FUNCTION_INFO_V1(scrm_repeat_by_period);
+
+Datum
+scrm_repeat_by_period(PG_FUNCTION_ARGS)
+{
+	const char *query = ScrmTextArg(fcinfo, 0, "purchases");
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScrmColumn	cols[3] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
+		{"amount", SCRM_COL_FLOAT, true},
+	};
+	TimestampTz cal_end,
+				obs_end;
+	int32		cal_day,
+				start = PG_INT32_MAX;
+	double		period,
+				period_days;
+	RfmRead		rd;
+	RfmRow	   *rows;
+	int64	   *counts;
+	int64		nperiods,
+				i,
+				j,
+				k;
+
+	ScrmArgNotNull(fcinfo, 1, "calibration_end");
+	ScrmArgNotNull(fcinfo, 2, "observation_end");
+	ScrmArgNotNull(fcinfo, 3, "period");
+	cal_end = PG_GETARG_TIMESTAMPTZ(1);
+	obs_end = PG_GETARG_TIMESTAMPTZ(2);
+	period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(3));
+	check_params(cal_end, period);
+	check_params(obs_end, period);
+	if (obs_end <= cal_end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("observation_end must come after calibration_end")));
+	InitMaterializedSRF(fcinfo, 0);
+	cal_day = (int32) floor((double) local_time(cal_end) / USECS_PER_DAY);
+	period_days = period / SECS_PER_DAY;
+
+	memset(&rd, 0, sizeof(rd));
+	ScrmBudgetInit(&rd.budget, "the repeat purchases by period");
+	rd.cols = cols;
+	rd.as_of_local = local_time(obs_end);
+	ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
+	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
+							rd.n, rd.min_customer, rd.max_customer);
+	/* the earliest first purchase day of a customer first seen by calibration_end */
+	for (i = 0; i < rd.n; i = j)
+	{
+		int32		first = PG_INT32_MAX;
+
+		for (j = i; j < rd.n && rows[j].customer == rows[i].customer; j++)
+			if (rows[j].p.amount >= 0.0)
+				first = Min(first, rows[j].p.day);
+		if (first <= cal_day)
+			start = Min(start, first);
+	}
+	if (start == PG_INT32_MAX)
+	{
+		ScrmBudgetRelease(&rd.budget);
+		PG_RETURN_NULL();
+	}
+	nperiods = (int64) floor(((double) rd.as_of_local / USECS_PER_DAY - start) / period_days) + 1;
+	if (nperiods > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("more than 10,000 periods from the first purchase to observation_end"),
+				 errhint("Use a longer period.")));
+	counts = ScrmAlloc0(&rd.budget, Max(nperiods, 1), sizeof(int64));
+	for (i = 0; i < rd.n; i = j)
+	{
+		RfmPurchase *p = (RfmPurchase *) &rows[i];
+		int64		n,
+					d;
+		bool		first_seen = false;
+
+		CHECK_FOR_INTERRUPTS();
+		for (j = i + 1; j < rd.n && rows[j].customer == rows[i].customer; j++)
+			;
+		n = j - i;
+		/* the customer's purchases, compacted in place and sorted by day */
+		for (k = i; k < j; k++)
+		{
+			RfmPurchase one = rows[k].p;	/* k = i: source and target overlap */
+
+			p[k - i] = one;
+		}
+		qsort(p, n, sizeof(RfmPurchase), purchase_cmp);
+		for (k = 0; k < n; k = d)
+		{
+			bool		purchase = false;
+
+			for (d = k; d < n && p[d].day == p[k].day; d++)
+				purchase |= p[d].amount >= 0.0;
+			if (!purchase)
+				continue;
+			if (!first_seen)
+			{
+				if (p[k].day > cal_day)
+					break;		/* first seen in the holdout: not in the cohort */
+				first_seen = true;
+				continue;
+			}
+			counts[(int64) floor((p[k].day - start) / period_days)]++;
+		}
+	}
+	for (k = 0; k < nperiods; k++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int32GetDatum((int32) k);
+		values[1] = Int64GetDatum(counts[k]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ScrmBudgetRelease(&rd.budget);
+	PG_RETURN_NULL();
+}

@@ -174,3 +174,64 @@ COMMENT ON FUNCTION scrm.period_transactions(text, timestamptz, interval, intege
   'log (customer, purchased_at, amount) as of as_of, and per number of repeat purchases 0 .. max_frequency - 1 '
   '(and max_frequency or more) the customers who made them and the number the model expects, the sum over '
   'customers of P(X(age) = x).';
+
+CREATE OR REPLACE FUNCTION scrm.repeat_purchases_by_period(purchases text, calibration_end timestamptz,
+    observation_end timestamptz, period interval DEFAULT '7 days')
+RETURNS TABLE (period_index integer, repeat_purchases bigint)
+AS 'MODULE_PATHNAME', 'scrm_repeat_by_period'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000 ROWS 100;
+
+COMMENT ON FUNCTION scrm.repeat_purchases_by_period(text, timestamptz, timestamptz, interval) IS
+  'The repeat purchase occasions (days with a purchase after a customer''s first) of the customers first seen '
+  'by calibration_end, by period from the first of their first days up to observation_end: the actual side '
+  'of the tracking plot.';
+
+CREATE OR REPLACE FUNCTION scrm.tracking(purchases text, calibration_end timestamptz, observation_end timestamptz,
+    model text DEFAULT 'bgnbd', period interval DEFAULT '7 days')
+RETURNS TABLE (period_index integer, actual_cumulative bigint, expected_cumulative float8)
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  first_offset float8;
+  fitted text;
+BEGIN
+  IF model IS NULL OR model NOT IN ('bgnbd', 'mbgnbd', 'paretonbd') THEN
+    RAISE EXCEPTION 'scrm.tracking: unknown purchase model "%"', model
+      USING ERRCODE = '22023', HINT = 'Use ''bgnbd'', ''mbgnbd'' or ''paretonbd''.';
+  END IF;
+  -- the cohort (first seen by calibration_end) and the model fitted on its calibration;
+  -- customer i, first seen age_i periods before calibration_end, is expected to have made
+  -- E[X(t - (A - age_i))] repeat purchases by the end of period k (t = k + 1 periods from the
+  -- cohort's start, A the largest age)
+  CREATE TEMP TABLE _scrm_tracking ON COMMIT DROP AS
+  SELECT h.frequency, h.recency, h.age FROM scrm.holdout_summary(purchases, calibration_end, observation_end, period) h;
+  SELECT max(t.age) INTO first_offset FROM pg_temp._scrm_tracking t;
+  -- only the chosen model is fitted (aggregates under a CASE would all be computed)
+  IF model = 'bgnbd' THEN
+    SELECT scrm.bgnbd_fit(t.frequency, t.recency, t.age)::text INTO fitted FROM pg_temp._scrm_tracking t;
+  ELSIF model = 'mbgnbd' THEN
+    SELECT scrm.mbgnbd_fit(t.frequency, t.recency, t.age)::text INTO fitted FROM pg_temp._scrm_tracking t;
+  ELSE
+    SELECT scrm.paretonbd_fit(t.frequency, t.recency, t.age)::text INTO fitted FROM pg_temp._scrm_tracking t;
+  END IF;
+  RETURN QUERY
+  WITH a AS (SELECT r.period_index, sum(r.repeat_purchases) OVER (ORDER BY r.period_index)::bigint AS cum
+             FROM scrm.repeat_purchases_by_period(purchases, calibration_end, observation_end, period) r),
+       f AS (SELECT fitted AS m)
+  SELECT a.period_index, a.cum,
+         (SELECT sum(g.n * CASE model
+                       WHEN 'bgnbd' THEN scrm.expected_purchases(f.m::scrm.bgnbd, a.period_index + 1 - (first_offset - g.age))
+                       WHEN 'mbgnbd' THEN scrm.expected_purchases(f.m::scrm.mbgnbd, a.period_index + 1 - (first_offset - g.age))
+                       ELSE scrm.expected_purchases(f.m::scrm.paretonbd, a.period_index + 1 - (first_offset - g.age)) END)
+          FROM (SELECT t.age, count(*) AS n FROM pg_temp._scrm_tracking t GROUP BY t.age) g, f
+          WHERE a.period_index + 1 > first_offset - g.age)
+  FROM a ORDER BY 1;
+  DROP TABLE pg_temp._scrm_tracking;
+END
+$$;
+
+COMMENT ON FUNCTION scrm.tracking(text, timestamptz, timestamptz, text, interval) IS
+  'BTYD''s tracking plot as data: per period from the cohort''s first purchase to observation_end, the '
+  'cumulative actual repeat purchases of the customers first seen by calibration_end and the cumulative number '
+  'the model (fitted on the calibration) expects.';

@@ -103,3 +103,37 @@ if __name__ == '__main__':
         exp_rest -= e
         print(' ', n, sum(1 for x, _ in cd if x == n), repr(e))
     print(' ', '7+', sum(1 for x, _ in cd if x >= 7), repr(exp_rest))
+
+    # tracking plot on the CDNOW sample log (sql/data/CDNOW_sample.txt), calibration
+    # to 1997-09-30, observation to 1998-06-30, weeks: cumulative repeat purchase
+    # days of the cohort, and the cumulative BG/NBD expectation (FHL eq. 9) at the
+    # published estimates
+    log = {}
+    with open('sql/data/CDNOW_sample.txt') as f:
+        for line in f:
+            p = line.split()
+            d = dt.date(int(p[2][:4]), int(p[2][4:6]), int(p[2][6:]))
+            log.setdefault(int(p[1]), set()).add(d)
+    c_end, o_end = dt.date(1997, 9, 30), dt.date(1998, 6, 30)
+    firsts = {c: min(ds) for c, ds in log.items() if min(ds) <= c_end}
+    start = min(firsts.values())
+    nper = ((o_end - start).days) // 7 + 1
+    counts = [0] * nper
+    for c, f0 in firsts.items():
+        for d in log[c]:
+            if f0 < d <= o_end:
+                counts[(d - start).days // 7] += 1
+
+    def ex_new(p, t):
+        r, a_, a, b = p
+        return (a + b - 1) / (a - 1) * (1 - (a_ / (a_ + t)) ** r * hyp2f1(r, b, a + b - 1, t / (a_ + t)))
+
+    ages = {c: (c_end - f0).days / 7 for c, f0 in firsts.items()}
+    A = max(ages.values())
+    cum = 0
+    print('tracking, CDNOW (period, actual cumulative, expected cumulative):')
+    for k in range(nper):
+        cum += counts[k]
+        e = math.fsum(ex_new(bg, k + 1 - (A - T)) for T in ages.values() if k + 1 > A - T)
+        if k % 13 == 12 or k == nper - 1:
+            print(' ', k, cum, repr(e))
