@@ -187,3 +187,41 @@ SELECT '<svg xmlns="http://www.w3.org/2000/svg" width="560" height="380" font-fa
 \pset tuples_only off
 \pset format aligned
 \echo '   written: demo-output/calibration_vs_holdout.svg'
+
+\echo
+\echo '== Tracking: cumulative repeat purchases, actual vs BG/NBD fitted on 1997 (scrm.tracking), drawn in demo-output/tracking.svg =='
+CREATE TEMP TABLE trk AS
+SELECT * FROM scrm.tracking('SELECT customer, purchased_at, amount FROM crm.purchases', '1997-12-31', '1998-06-30');
+SELECT period_index AS week, actual_cumulative AS actual, round(expected_cumulative::numeric, 1) AS expected
+FROM trk WHERE period_index % 13 = 12 OR period_index = (SELECT max(period_index) FROM trk) ORDER BY 1;
+\pset format unaligned
+\pset tuples_only on
+\o demo-output/tracking.svg
+WITH s AS (SELECT max(greatest(actual_cumulative, expected_cumulative)) * 1.05 AS ymax, max(period_index) AS xmax,
+                  (SELECT floor(extract(epoch FROM timestamptz '1997-12-31' - min(purchased_at)) / 604800) FROM crm.purchases) AS cal
+           FROM trk),
+pt AS (SELECT period_index, 60 + period_index * 460.0 / s.xmax AS x, 330 - actual_cumulative * 280 / s.ymax AS ya,
+              330 - expected_cumulative * 280 / s.ymax AS ye FROM trk, s)
+SELECT '<svg xmlns="http://www.w3.org/2000/svg" width="560" height="380" font-family="sans-serif" font-size="12">'
+    || '<rect width="560" height="380" fill="white"/>'
+    || '<text x="280" y="24" text-anchor="middle" font-size="14">Tracking: cumulative repeat purchases, CDNOW</text>'
+    || '<line x1="60" y1="330" x2="520" y2="330" stroke="black"/><line x1="60" y1="330" x2="60" y2="50" stroke="black"/>'
+    || (SELECT format('<line x1="%1$s" y1="50" x2="%1$s" y2="330" stroke="gray" stroke-dasharray="3 3"/>'
+                      '<text x="%1$s" y="46" text-anchor="middle" fill="gray">end of calibration</text>',
+                      round(60 + cal * 460.0 / xmax)) FROM s)
+    || (SELECT format('<text x="50" y="55" text-anchor="end">%s</text><text x="50" y="334" text-anchor="end">0</text>'
+                      '<text x="520" y="348" text-anchor="middle">%s</text><text x="60" y="348" text-anchor="middle">0</text>',
+                      round(ymax::numeric), xmax + 1) FROM s)
+    || '<text x="290" y="372" text-anchor="middle">weeks since the first purchase</text>'
+    || (SELECT format('<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="%s"/>',
+                      string_agg(round(x) || ',' || round(ya), ' ' ORDER BY period_index)) FROM pt)
+    || (SELECT format('<polyline fill="none" stroke="#d62728" stroke-width="2" stroke-dasharray="6 4" points="%s"/>',
+                      string_agg(round(x) || ',' || round(ye), ' ' ORDER BY period_index)) FROM pt)
+    || '<line x1="80" y1="70" x2="110" y2="70" stroke="#1f77b4" stroke-width="2"/><text x="116" y="74">actual</text>'
+    || '<line x1="80" y1="90" x2="110" y2="90" stroke="#d62728" stroke-width="2" stroke-dasharray="6 4"/><text x="116" y="94">BG/NBD expected</text>'
+    || '</svg>';
+\o
+\pset tuples_only off
+\pset format aligned
+\echo '   written: demo-output/tracking.svg'
+
