@@ -431,6 +431,9 @@ ClvSbgLogLik(const double *p, const ClvData *d, double *grad)
 		double		t = d->x[i],
 					w = d->w[i];
 
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
+
 		if (d->tx[i] != 0.0)
 		{
 			ll += w * (ClvLogBeta(a + 1.0, b + t - 1.0) - lb);

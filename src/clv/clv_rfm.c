@@ -379,7 +379,6 @@ typedef struct RfmRow
 typedef struct RfmRead
 {
 	ScrmBudget	budget;
-	ScrmColumn *cols;
 	Timestamp	as_of_local;
 	int64		n;
 	int64		cap;
@@ -453,6 +452,52 @@ sort_by_customer(RfmRow *rows, RfmRow *tmp, int64 n, int64 min, int64 max)
 }
 
 /*
+ * The purchases of the customer of rows[i..j) (rows sorted by customer),
+ * compacted in place to the start of rows[i] and sorted by day: the rows'
+ * customer fields are overwritten, so find the next group's start first
+ */
+static RfmPurchase *
+customer_purchases(RfmRow *rows, int64 i, int64 j)
+{
+	RfmPurchase *p = (RfmPurchase *) &rows[i];
+	int64		k;
+
+	for (k = i; k < j; k++)
+	{
+		RfmPurchase one = rows[k].p;	/* k = i: source and target overlap */
+
+		p[k - i] = one;
+	}
+	qsort(p, j - i, sizeof(RfmPurchase), purchase_cmp);
+	return p;
+}
+
+/*
+ * Read the purchases (customer, purchased_at, amount) of query (NULL: the
+ * configured purchases, as the role that configured them) up to the day of
+ * as_of_local into rd, and return them sorted by customer
+ */
+static RfmRow *
+read_purchases(const char *query, Timestamp as_of_local, const char *what, RfmRead *rd)
+{
+	ScrmColumn	cols[3] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
+		{"amount", SCRM_COL_FLOAT, true},
+	};
+
+	memset(rd, 0, sizeof(*rd));
+	ScrmBudgetInit(&rd->budget, what);
+	rd->as_of_local = as_of_local;
+	if (query)
+		ScrmReadQuery(query, "purchases", cols, 3, read_purchase, rd, &rd->rows_estimate);
+	else
+		(void) ScrmReadStored("purchases", cols, 3, read_purchase, rd, &rd->rows_estimate);
+	return sort_by_customer(rd->rows, ScrmAlloc(&rd->budget, Max(rd->n, 1), sizeof(RfmRow)),
+							rd->n, rd->min_customer, rd->max_customer);
+}
+
+/*
  * scrm._refresh_rfm(purchases, as_of, period)
  *	 RETURNS TABLE (customer bigint, rfm scrm.rfm_summary)
  * scrm.rfm of every customer of a purchases query (customer, purchased_at,
@@ -471,11 +516,6 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 {
 	const char *query = PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "purchases");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScrmColumn	cols[3] = {
-		{"customer", SCRM_COL_KEY, true},
-		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
-		{"amount", SCRM_COL_FLOAT, true},
-	};
 	TimestampTz as_of;
 	double		period;
 	RfmRead		rd;
@@ -484,8 +524,7 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	MemoryContext row_cxt,
 				old;
 	int64		i,
-				j,
-				k;
+				j;
 
 	ScrmArgNotNull(fcinfo, 1, "as_of");
 	ScrmArgNotNull(fcinfo, 2, "period");
@@ -496,16 +535,7 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	rfm_desc = lookup_rowtype_tupdesc_copy(TupleDescAttr(rsinfo->setDesc, 1)->atttypid, -1);
 	rfm_desc = BlessTupleDesc(rfm_desc);
 
-	memset(&rd, 0, sizeof(rd));
-	ScrmBudgetInit(&rd.budget, "the purchase summary");
-	rd.cols = cols;
-	rd.as_of_local = local_time(as_of);
-	if (query)
-		ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
-	else
-		(void) ScrmReadStored("purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
-	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
-							rd.n, rd.min_customer, rd.max_customer);
+	rows = read_purchases(query, local_time(as_of), "the purchase summary", &rd);
 
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm rfm row",
 									ALLOCSET_SMALL_SIZES);
@@ -523,15 +553,7 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 
 		for (j = i + 1; j < rd.n && rows[j].customer == customer; j++)
 			;
-		/* the customer's purchases, compacted in place and sorted by day */
-		p = (RfmPurchase *) &rows[i];
-		for (k = i; k < j; k++)
-		{
-			RfmPurchase one = rows[k].p;	/* k = i: source and target overlap */
-
-			p[k - i] = one;
-		}
-		qsort(p, j - i, sizeof(RfmPurchase), purchase_cmp);
+		p = customer_purchases(rows, i, j);
 		if (!summarise(p, j - i, rd.as_of_local, period, rfm))
 			continue;			/* refunds only */
 		/* the summary tuple lives only until the tuplestore has copied it */
@@ -568,11 +590,6 @@ scrm_holdout_summary(PG_FUNCTION_ARGS)
 {
 	const char *query = ScrmTextArg(fcinfo, 0, "purchases");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScrmColumn	cols[3] = {
-		{"customer", SCRM_COL_KEY, true},
-		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
-		{"amount", SCRM_COL_FLOAT, true},
-	};
 	TimestampTz cal_end,
 				obs_end;
 	Timestamp	cal_local;
@@ -600,13 +617,8 @@ scrm_holdout_summary(PG_FUNCTION_ARGS)
 	cal_local = local_time(cal_end);
 	cal_day = (int32) floor((double) cal_local / USECS_PER_DAY);
 
-	memset(&rd, 0, sizeof(rd));
-	ScrmBudgetInit(&rd.budget, "the calibration and holdout summary");
-	rd.cols = cols;
-	rd.as_of_local = local_time(obs_end);	/* keeps the purchases up to the observation_end day */
-	ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
-	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
-							rd.n, rd.min_customer, rd.max_customer);
+	/* the purchases up to the observation_end day */
+	rows = read_purchases(query, local_time(obs_end), "the calibration and holdout summary", &rd);
 
 	for (i = 0; i < rd.n; i = j)
 	{
@@ -622,14 +634,7 @@ scrm_holdout_summary(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 		for (j = i + 1; j < rd.n && rows[j].customer == customer; j++)
 			;
-		p = (RfmPurchase *) &rows[i];
-		for (k = i; k < j; k++)
-		{
-			RfmPurchase one = rows[k].p;	/* k = i: source and target overlap */
-
-			p[k - i] = one;
-		}
-		qsort(p, j - i, sizeof(RfmPurchase), purchase_cmp);
+		p = customer_purchases(rows, i, j);
 		for (ncal = 0; ncal < j - i && p[ncal].day <= cal_day; ncal++)
 			;
 		if (ncal == 0 || !summarise(p, ncal, cal_local, period, values))
@@ -672,11 +677,6 @@ scrm_repeat_by_period(PG_FUNCTION_ARGS)
 {
 	const char *query = ScrmTextArg(fcinfo, 0, "purchases");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScrmColumn	cols[3] = {
-		{"customer", SCRM_COL_KEY, true},
-		{"purchased_at", SCRM_COL_TIMESTAMPTZ, true},
-		{"amount", SCRM_COL_FLOAT, true},
-	};
 	TimestampTz cal_end,
 				obs_end;
 	int32		cal_day,
@@ -707,18 +707,14 @@ scrm_repeat_by_period(PG_FUNCTION_ARGS)
 	cal_day = (int32) floor((double) local_time(cal_end) / USECS_PER_DAY);
 	period_days = period / SECS_PER_DAY;
 
-	memset(&rd, 0, sizeof(rd));
-	ScrmBudgetInit(&rd.budget, "the repeat purchases by period");
-	rd.cols = cols;
-	rd.as_of_local = local_time(obs_end);
-	ScrmReadQuery(query, "purchases", cols, 3, read_purchase, &rd, &rd.rows_estimate);
-	rows = sort_by_customer(rd.rows, ScrmAlloc(&rd.budget, Max(rd.n, 1), sizeof(RfmRow)),
-							rd.n, rd.min_customer, rd.max_customer);
+	rows = read_purchases(query, local_time(obs_end), "the repeat purchases by period", &rd);
 	/* the earliest first purchase day of a customer first seen by calibration_end */
 	for (i = 0; i < rd.n; i = j)
 	{
 		int32		first = PG_INT32_MAX;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (j = i; j < rd.n && rows[j].customer == rows[i].customer; j++)
 			if (rows[j].p.amount >= 0.0)
 				first = Min(first, rows[j].p.day);
@@ -739,23 +735,17 @@ scrm_repeat_by_period(PG_FUNCTION_ARGS)
 	counts = ScrmAlloc0(&rd.budget, Max(nperiods, 1), sizeof(int64));
 	for (i = 0; i < rd.n; i = j)
 	{
-		RfmPurchase *p = (RfmPurchase *) &rows[i];
+		RfmPurchase *p;
 		int64		n,
 					d;
 		bool		first_seen = false;
 
-		CHECK_FOR_INTERRUPTS();
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (j = i + 1; j < rd.n && rows[j].customer == rows[i].customer; j++)
 			;
 		n = j - i;
-		/* the customer's purchases, compacted in place and sorted by day */
-		for (k = i; k < j; k++)
-		{
-			RfmPurchase one = rows[k].p;	/* k = i: source and target overlap */
-
-			p[k - i] = one;
-		}
-		qsort(p, n, sizeof(RfmPurchase), purchase_cmp);
+		p = customer_purchases(rows, i, j);
 		for (k = 0; k < n; k = d)
 		{
 			bool		purchase = false;
