@@ -21,7 +21,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 # updating gives exactly the catalog of a fresh install).
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 UPGRADE_FROM = 0.3.0
-UPGRADE_SOURCES = src/sql/upgrade/from-0.3.0.sql src/sql/55_refresh.sql src/sql/56_audit.sql src/sql/57_history.sql src/sql/58_keys.sql src/sql/59_explain.sql src/sql/60_sbg.sql src/sql/61_mbgnbd.sql src/sql/62_bgbb.sql src/sql/63_holdout.sql
+UPGRADE_SOURCES = src/sql/upgrade/from-0.3.0.sql src/sql/55_refresh.sql src/sql/56_audit.sql src/sql/57_history.sql src/sql/58_keys.sql src/sql/59_explain.sql src/sql/60_sbg.sql src/sql/61_mbgnbd.sql src/sql/62_bgbb.sql src/sql/63_holdout.sql src/sql/64_model_choice.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/updates/$(EXTENSION)--*.sql)
 

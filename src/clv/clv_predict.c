@@ -481,6 +481,54 @@ scrm_sbg_clv(PG_FUNCTION_ARGS)
 }
 
 /*
+ * clv(sbg, value, discount_rate, renewals, horizon): value x the discounted
+ * expected renewals among the next horizon renewal opportunities,
+ * sum_{k=1..horizon} S(n + k) / S(n) / (1 + d)^(k - 1), n = renewals; the
+ * survival ratio grows by one retention rate a step.  A finite horizon, so
+ * d may be 0 (the expected renewals themselves).
+ */
+PG_FUNCTION_INFO_V1(scrm_sbg_clv_horizon);
+
+Datum
+scrm_sbg_clv_horizon(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = ClvModelCheck(PG_GETARG_DATUM(0), CLV_SBG);
+	double		value = PG_GETARG_FLOAT8(1);
+	double		d = PG_GETARG_FLOAT8(2);
+	int32		n = sbg_periods(fcinfo, 3, "renewals", 0);
+	int32		horizon = sbg_periods(fcinfo, 4, "horizon", 0);
+	double		alpha = m->params[0],
+				beta = m->params[1],
+				ratio = 1.0,
+				discount = 1.0,
+				sum = 0.0;
+	int32		k;
+
+	ScrmCheckFinite("value", value);
+	if (!(d >= 0.0) || isinf(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be a finite number >= 0"),
+				 errdetail("The value given is %g.", d)));
+	if (horizon > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("horizon must be at most 1000000 renewals"),
+				 errdetail("The value given is %d.", horizon)));
+	for (k = 1; k <= horizon; k++)
+	{
+		double		t = (double) n + k;
+
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		ratio *= (beta + t - 1.0) / (alpha + beta + t - 1.0);
+		sum += ratio / discount;
+		discount *= 1.0 + d;
+	}
+	PG_RETURN_FLOAT8(finite_result("clv", value * sum));
+}
+
+/*
  * BG/BB (discrete opportunities): P(alive at opportunity n + future), the
  * expected transactions in the next future opportunities, CLV (an
  * opportunity a step) and one history's log-likelihood

@@ -584,11 +584,31 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
  * scrm.max_memory).
  */
 PG_FUNCTION_INFO_V1(scrm_holdout_summary);
+PG_FUNCTION_INFO_V1(scrm_refresh_holdout);
+
+static Datum holdout_summary(FunctionCallInfo fcinfo, const char *query);
 
 Datum
 scrm_holdout_summary(PG_FUNCTION_ARGS)
 {
-	const char *query = ScrmTextArg(fcinfo, 0, "purchases");
+	return holdout_summary(fcinfo, ScrmTextArg(fcinfo, 0, "purchases"));
+}
+
+/*
+ * scrm._refresh_holdout(purchases, calibration_end, observation_end, period)
+ *	 scrm.holdout_summary of the configured purchases (purchases NULL), run
+ *	 as the role that configured them, keys numbered as the run numbers
+ *	 them: what the pipeline's purchase_model "auto" compares the models on
+ */
+Datum
+scrm_refresh_holdout(PG_FUNCTION_ARGS)
+{
+	return holdout_summary(fcinfo, PG_ARGISNULL(0) ? NULL : ScrmTextArg(fcinfo, 0, "purchases"));
+}
+
+static Datum
+holdout_summary(FunctionCallInfo fcinfo, const char *query)
+{
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz cal_end,
 				obs_end;

@@ -58,9 +58,14 @@ static const ScrmInputSpec inputs[] = {
 	{"segments", 2, {
 			{"customer", SCRM_COL_KEY, true},
 			{"segment", SCRM_COL_TEXT, true}}},
+	{"contracts", 4, {
+			{"customer", SCRM_COL_KEY, true},
+			{"started_at", SCRM_COL_TIMESTAMPTZ, true},
+			{"ended_at", SCRM_COL_TIMESTAMPTZ, false},
+			{"amount", SCRM_COL_FLOAT, false}}},
 };
 
-/* The argument of scrm.configure that holds input i (settings come before segments) */
+/* The argument of scrm.configure that holds input i (settings come before segments and contracts) */
 #define INPUT_ARG(i) ((i) < 6 ? (i) : (i) + 1)
 
 /* The pipeline input of that name; an unknown name is an error */
@@ -75,7 +80,7 @@ ScrmFindInput(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown pipeline input \"%s\"", name),
-			 errhint("Inputs are customers, purchases, relationships, interactions, referrals and surveys.")));
+			 errhint("Inputs are customers, purchases, relationships, interactions, referrals, surveys, segments and contracts.")));
 	return NULL;				/* keep the compiler quiet */
 }
 
@@ -125,7 +130,7 @@ check_input(const ScrmInputSpec *in, const char *query, StringInfo json,
 
 /*
  * scrm.configure(customers, purchases, relationships, interactions,
- *				  referrals, surveys, settings, segments) RETURNS jsonb
+ *				  referrals, surveys, settings, segments, contracts) RETURNS jsonb
  *	 Checks each input query and stores it in canonical form, with the
  *	 settings, through scrm._configure.  In C so that the queries are
  *	 parsed with the caller's search_path while everything the function

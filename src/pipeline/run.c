@@ -25,6 +25,10 @@
  *					used (clv_rfm.c nets them)
  *	 surveys		a NULL score (null_score)
  *	 segments		(scrm.tier_audit at refresh) the customer rules only
+ *	 contracts		started_at as a time (null_time, infinite_time,
+ *					after_as_of); an ended_at before started_at
+ *					(ends_before_start); a NaN or infinite amount
+ *					(non_finite_amount; NULL is no amount)
  *
  * The customers query itself must give each customer once with a key: a
  * NULL key (22004) or a key twice (22023, naming it) is an error, since
@@ -71,12 +75,14 @@ typedef enum SkipReason
 	SKIP_NULL_AMOUNT,
 	SKIP_NON_FINITE_AMOUNT,
 	SKIP_NULL_SCORE,
+	SKIP_ENDS_BEFORE_START,
 	N_SKIP
 } SkipReason;
 
 static const char *const skip_names[N_SKIP] = {
 	"null_key", "unknown_customer", "self_tie", "null_time", "infinite_time",
-	"after_as_of", "null_amount", "non_finite_amount", "null_score"
+	"after_as_of", "null_amount", "non_finite_amount", "null_score",
+	"ends_before_start"
 };
 
 /* The rules of one input: column positions as in pipeline.c (-1: none) */
@@ -88,17 +94,20 @@ typedef struct InputRules
 	int			time;			/* required time column */
 	bool		by_day;			/* after_as_of by local day */
 	int			amount;
+	bool		amount_nullable;	/* a NULL amount is used (no amount) */
 	int			score;
+	int			end_time;		/* optional end, not before time (-1: none) */
 } InputRules;
 
 static const InputRules rules[] = {
-	{"customers", {0, -1}, false, -1, false, -1, -1},
-	{"purchases", {0, -1}, false, 1, true, 2, -1},
-	{"relationships", {0, 1}, true, -1, false, -1, -1},
-	{"interactions", {0, -1}, false, 2, false, -1, -1},
-	{"referrals", {0, 1}, true, -1, false, -1, -1},
-	{"surveys", {0, -1}, false, 2, false, -1, 1},
-	{"segments", {0, -1}, false, -1, false, -1, -1},
+	{"customers", {0, -1}, false, -1, false, -1, false, -1, -1},
+	{"purchases", {0, -1}, false, 1, true, 2, false, -1, -1},
+	{"relationships", {0, 1}, true, -1, false, -1, false, -1, -1},
+	{"interactions", {0, -1}, false, 2, false, -1, false, -1, -1},
+	{"referrals", {0, 1}, true, -1, false, -1, false, -1, -1},
+	{"surveys", {0, -1}, false, 2, false, -1, false, 1, -1},
+	{"segments", {0, -1}, false, -1, false, -1, false, -1, -1},
+	{"contracts", {0, -1}, false, 1, false, 3, true, -1, 2},
 };
 
 #define N_INPUTS lengthof(rules)
@@ -433,12 +442,18 @@ classify(const InputRules *r, Datum *values, bool *isnull)
 	if (r->amount >= 0)
 	{
 		if (isnull[r->amount])
-			return SKIP_NULL_AMOUNT;
-		if (!isfinite(DatumGetFloat8(values[r->amount])))
+		{
+			if (!r->amount_nullable)
+				return SKIP_NULL_AMOUNT;
+		}
+		else if (!isfinite(DatumGetFloat8(values[r->amount])))
 			return SKIP_NON_FINITE_AMOUNT;
 	}
 	if (r->score >= 0 && isnull[r->score])
 		return SKIP_NULL_SCORE;
+	if (r->end_time >= 0 && !isnull[r->end_time] &&
+		DatumGetTimestampTz(values[r->end_time]) < DatumGetTimestampTz(values[r->time]))
+		return SKIP_ENDS_BEFORE_START;
 	return -1;
 }
 

@@ -289,7 +289,7 @@ char *
 ScrmStoredQuery(const char *input, Oid *role, char **time_zone, Oid *key_type)
 {
 	static const char *const inputs[] = {"customers", "purchases", "relationships",
-	"interactions", "referrals", "surveys", "segments"};
+	"interactions", "referrals", "surveys", "segments", "contracts"};
 	StringInfoData sql;
 	MemoryContext cxt = CurrentMemoryContext;
 	char	   *query = NULL;

@@ -18,7 +18,8 @@ SELECT pg_catalog.jsonb_build_object(
   'excellent_percentile', 80, 'exceptional_percentile', 95, 'tier_policy', 'no_harm',
   'contagion', 0.8, 'contagion_half_life_months', 3, 'churn_horizon_months', 12,
   'community_method', 'leiden', 'seed', 0,
-  'consent_mode', 'opt_in', 'history_keep', 12)
+  'consent_mode', 'opt_in', 'history_keep', 12,
+  'purchase_model', 'bgnbd', 'holdout_window', '26 weeks', 'contract_period', '1 mon')
 $$;
 
 COMMENT ON FUNCTION scrm.default_settings() IS
@@ -56,7 +57,7 @@ BEGIN
     -- durations: a string with a unit ({"period": 7} would mean 7 seconds),
     -- positive, and no part negative (refresh counts a month as 365.25 / 12
     -- days, the interval type as 30: only then do both see the same sign)
-    FOREACH k IN ARRAY ARRAY['period', 'advocacy_half_life'] LOOP
+    FOREACH k IN ARRAY ARRAY['period', 'advocacy_half_life', 'holdout_window', 'contract_period'] LOOP
       IF jsonb_typeof(s->k) IS DISTINCT FROM 'string' OR s->>k ~ '^\s*[-+]?[0-9.]+\s*$'
          OR extract(epoch FROM (s->>k)::interval) <= 0 OR (s->>k)::interval::text ~ '-' THEN
         RAISE EXCEPTION USING ERRCODE = '22023';
@@ -85,6 +86,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023';
       END IF;
     END LOOP;
+    -- the renewals within the CLV horizon size a loop per subscriber
+    k := 'contract_period';
+    IF (scrm._contract_horizon(s)->>'renewals')::integer > 10000 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     k := 'exceptional_percentile';
     IF (s->>k)::float8 < (s->>'excellent_percentile')::float8 THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     k := 'tier_policy';
@@ -93,11 +97,14 @@ BEGIN
     IF s->>k IS NULL OR s->>k NOT IN ('louvain', 'leiden', 'label_propagation') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
     k := 'consent_mode';
     IF s->>k IS NULL OR s->>k NOT IN ('opt_in', 'objection') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
+    k := 'purchase_model';
+    IF s->>k IS NULL OR s->>k NOT IN ('bgnbd', 'mbgnbd', 'paretonbd', 'auto') THEN RAISE EXCEPTION USING ERRCODE = '22023'; END IF;
   EXCEPTION WHEN data_exception THEN
     RAISE EXCEPTION 'invalid value for setting %: %', k, coalesce(s->>k, 'null')
       USING ERRCODE = '22023',
             DETAIL = 'Default: ' || coalesce(scrm.default_settings()->>k, 'null') || '.',
-            HINT = 'Durations are strings with a unit (e.g. "7 days"); clv_steps is at most 10000. '
+            HINT = 'Durations are strings with a unit (e.g. "7 days"); clv_steps is at most 10000, and so are the '
+                   'contract periods within the CLV horizon. '
                    'See SOCIAL.md section 9 for the meaning and range of each setting.';
   END;
   RETURN s;
@@ -171,7 +178,7 @@ COMMENT ON FUNCTION scrm.check(timestamptz) IS
   'The data check, to run before the first scrm.refresh: reads every configured input as refresh would (as the '
   'role that configured it, through the same rules for messy rows) and returns per input its key type, the '
   'rows read, used and skipped, skipped rows by reason (skipped: null_key, unknown_customer, self_tie, '
-  'null_time, infinite_time, after_as_of, null_amount, non_finite_amount, null_score) and the time range of '
+  'null_time, infinite_time, after_as_of, null_amount, non_finite_amount, null_score, ends_before_start) and the time range of '
   'the rows used. as_of NULL: the as_of setting, else now. Computes nothing and writes nothing; every refresh '
   'records the same check in scrm.refresh_log.data_check. Needs INSERT on scrm.customer_score.';
 
@@ -356,10 +363,10 @@ BEGIN
   END IF;
   DELETE FROM scrm.config;
   INSERT INTO scrm.config (customers, purchases, relationships, interactions, referrals, surveys, settings, columns,
-                           configured_by, key_type, time_zone, segments)
+                           configured_by, key_type, time_zone, segments, contracts)
   VALUES (stored[1], stored[2], stored[3], stored[4], stored[5], stored[6], _configure.settings, _configure.columns,
           (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole, _configure.key_type,
-          current_setting('TimeZone'), stored[7]);
+          current_setting('TimeZone'), stored[7], stored[8]);
   RETURN jsonb_build_object('inputs', _configure.columns, 'settings', s, 'key_type', _configure.key_type::text,
                             'time_zone', current_setting('TimeZone'));
 END
@@ -367,7 +374,7 @@ $$;
 
 COMMENT ON FUNCTION scrm._configure(text[], jsonb, jsonb, regtype) IS
   'Internal: stores the configuration scrm.configure checked: the canonical queries (customers, purchases, '
-  'relationships, interactions, referrals, surveys, segments), the columns each has, the settings and the key type, run '
+  'relationships, interactions, referrals, surveys, segments, contracts), the columns each has, the settings and the key type, run '
   'as the caller, with the caller''s TimeZone.';
 
 CREATE OR REPLACE FUNCTION scrm.configure(
@@ -378,16 +385,18 @@ CREATE OR REPLACE FUNCTION scrm.configure(
     referrals text DEFAULT NULL,
     surveys text DEFAULT NULL,
     settings jsonb DEFAULT '{}',
-    segments text DEFAULT NULL)
+    segments text DEFAULT NULL,
+    contracts text DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'scrm_configure'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb, text) IS
+COMMENT ON FUNCTION scrm.configure(text, text, text, text, text, text, jsonb, text, text) IS
   'Point social_crm at a CRM''s own tables: inner queries returning the columns of SOCIAL.md section 10 '
   '(customers and purchases required; relationships, interactions, referrals, surveys optional), '
-  'settings overriding the defaults of scrm.default_settings(), and segments (customer, segment) for the tier '
-  'audit each refresh logs. Each query must be one read-only SELECT; it '
+  'settings overriding the defaults of scrm.default_settings(), segments (customer, segment) for the tier '
+  'audit each refresh logs, and contracts (customer, started_at [, ended_at, amount]) of subscription '
+  'customers, valued with sBG instead of the purchase model. Each query must be one read-only SELECT; it '
   'is parsed with the caller''s search_path, stored with every name schema-qualified, and planned and its '
   'columns checked now, so a typo fails here (42703/42804); unknown settings fail with 22023. scrm.refresh '
   'runs the queries as the role that called configure. Replaces the previous configuration; returns the '
@@ -550,24 +559,103 @@ $$;
 
 COMMENT ON FUNCTION scrm._step_rfm(jsonb) IS 'Internal: step of scrm.refresh: the RFM summary of every buyer.';
 
--- BG/NBD and Gamma-Gamma fits
+-- Subscription customers (the contracts input): per customer the renewals
+-- made and whether still a customer, and the sBG fit over them.  A customer
+-- with a contract is valued by sBG, not by the purchase model: the loss of
+-- a subscriber is observed, not inferred from silence.
+CREATE OR REPLACE FUNCTION scrm._step_contracts(r jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  as_of timestamptz := (r->>'as_of')::timestamptz;
+  cp interval := (r->'settings'->>'contract_period')::interval;
+  -- the period in seconds, a month counted as 30.436875 days (a first guess
+  -- that calendar arithmetic then corrects by one at most)
+  secs float8 := extract(epoch FROM cp) + extract(month FROM cp) * 37746;
+  m scrm.sbg;
+  err_message text;
+  err_detail text;
+BEGIN
+  -- several contracts of one customer: from the first start, a customer as
+  -- long as one is open (ended_at NULL or after as_of); the amounts of the
+  -- open ones add up.  Whole periods by calendar: k with
+  -- started + k * contract_period <= the end (as_of while open).
+  CREATE TEMP TABLE _scrm_refresh_contract ON COMMIT DROP AS
+  SELECT c.customer, c.active, c.amount, x.rfm,
+         CASE WHEN c.active THEN w.k ELSE greatest(1, w.k + (c.started + w.k * cp < c.stop)::integer) END AS periods
+  FROM (SELECT q.customer, min(q.started_at) AS started, bool_or(q.ended_at IS NULL OR q.ended_at > as_of) AS active,
+               CASE WHEN bool_or(q.ended_at IS NULL OR q.ended_at > as_of) THEN as_of ELSE max(q.ended_at) END AS stop,
+               sum(q.amount) FILTER (WHERE q.ended_at IS NULL OR q.ended_at > as_of) AS amount
+        FROM scrm._refresh_input('contracts'::text)
+             AS q(customer bigint, started_at timestamptz, ended_at timestamptz, amount float8)
+        GROUP BY q.customer) c
+  LEFT JOIN pg_temp._scrm_refresh_rfm x USING (customer)
+  CROSS JOIN LATERAL (SELECT floor(extract(epoch FROM c.stop - c.started) / secs)::integer AS k0) g
+  CROSS JOIN LATERAL (SELECT g.k0 - (c.started + g.k0 * cp > c.stop)::integer
+                             + (c.started + (g.k0 + 1) * cp <= c.stop)::integer AS k) w;
+  IF EXISTS (SELECT FROM pg_temp._scrm_refresh_contract) THEN
+    BEGIN
+      SELECT scrm.sbg_fit(x.periods, NOT x.active, x.n) INTO m
+      FROM (SELECT periods, active, count(*)::float8 AS n FROM pg_temp._scrm_refresh_contract GROUP BY 1, 2) x;
+    EXCEPTION WHEN invalid_parameter_value THEN
+      GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
+      RAISE EXCEPTION 'scrm.refresh cannot fit the contract model (sBG): %', err_message
+        USING ERRCODE = '22023', DETAIL = err_detail,
+              HINT = 'sBG needs subscribers who renewed and subscribers who left before as_of. Check the contracts '
+                     'query, the contract_period and the as_of setting.';
+    END;
+    r := r || jsonb_build_object('contract_model', m::text);
+    -- their purchases (the subscription's payments, often) stay out of the
+    -- purchase and spend models; their RFM goes with the contract
+    DELETE FROM pg_temp._scrm_refresh_rfm x USING pg_temp._scrm_refresh_contract k WHERE k.customer = x.customer;
+  END IF;
+  IF r->'columns' ? 'contracts' THEN
+    r := scrm._step_count(r, jsonb_build_object('subscribers', (SELECT count(*) FROM pg_temp._scrm_refresh_contract)));
+  END IF;
+  RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION scrm._step_contracts(jsonb) IS
+  'Internal: step of scrm.refresh: renewals and loss of each subscription customer (contracts input), and the sBG fit.';
+
+-- The purchase model (setting purchase_model; "auto": the one with the least
+-- holdout error) and Gamma-Gamma, fitted on the buyers without a contract
+-- (_step_contracts took those out)
 CREATE OR REPLACE FUNCTION scrm._step_fits(r jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  bg scrm.bgnbd;
+  kind text := r->'settings'->>'purchase_model';
+  pm text;
   gg scrm.gammagamma;
   err_message text;
   err_detail text;
 BEGIN
+  -- a subscription business: every buyer a subscriber, nothing left to fit
+  IF (r->'row_counts'->>'subscribers')::bigint > 0 AND NOT EXISTS (SELECT FROM pg_temp._scrm_refresh_rfm) THEN
+    RETURN r;
+  END IF;
+  IF kind = 'auto' THEN
+    r := scrm._choose_purchase_model(r);
+    kind := r->'model_selection'->>'chosen';
+  END IF;
   -- Gamma-Gamma models positive spend: repeat buyers whose repeat purchases
   -- average 0 or less (free orders, refunds) stay out of the spend fit
   BEGIN
-    SELECT scrm.bgnbd_fit(x.rfm),
-           scrm.gammagamma_fit(x.rfm) FILTER (WHERE (x.rfm).frequency = 0 OR (x.rfm).monetary > 0)
-      INTO bg, gg
+    -- one branch per model: an aggregate in a CASE would run for every model
+    IF kind = 'bgnbd' THEN
+      SELECT scrm.bgnbd_fit(x.rfm)::text INTO pm FROM pg_temp._scrm_refresh_rfm x WHERE x.rfm IS NOT NULL;
+    ELSIF kind = 'mbgnbd' THEN
+      SELECT scrm.mbgnbd_fit(x.rfm)::text INTO pm FROM pg_temp._scrm_refresh_rfm x WHERE x.rfm IS NOT NULL;
+    ELSE
+      SELECT scrm.paretonbd_fit(x.rfm)::text INTO pm FROM pg_temp._scrm_refresh_rfm x WHERE x.rfm IS NOT NULL;
+    END IF;
+    SELECT scrm.gammagamma_fit(x.rfm) FILTER (WHERE (x.rfm).frequency = 0 OR (x.rfm).monetary > 0) INTO gg
     FROM pg_temp._scrm_refresh_rfm x WHERE x.rfm IS NOT NULL;
   EXCEPTION WHEN invalid_parameter_value THEN
     -- too little history to fit (a new CRM, as_of too early): say so
@@ -577,11 +665,13 @@ BEGIN
             HINT = 'The models need purchases before as_of from at least 2 customers, some of them repeat purchases '
                    'on a later day. Check the purchases query and the as_of setting.';
   END;
-  RETURN r || jsonb_build_object('purchase_model', bg::text, 'spend_model', gg::text);
+  RETURN r || jsonb_build_object('purchase_model_kind', kind, 'purchase_model', pm, 'spend_model', gg::text);
 END
 $$;
 
-COMMENT ON FUNCTION scrm._step_fits(jsonb) IS 'Internal: step of scrm.refresh: the BG/NBD and Gamma-Gamma fits.';
+COMMENT ON FUNCTION scrm._step_fits(jsonb) IS
+  'Internal: step of scrm.refresh: the purchase model (BG/NBD, MBG/NBD or Pareto/NBD, or the one of them with the '
+  'least holdout error) and Gamma-Gamma, over the buyers without a contract.';
 
 -- The relationship graph of consenting customers (SOCIAL.md section 10),
 -- built once in C and kept in memory for the graph steps
@@ -692,26 +782,48 @@ $$;
 COMMENT ON FUNCTION scrm._step_advocacy(jsonb) IS
   'Internal: step of scrm.refresh: advocacy of consenting customers with network reach.';
 
--- Monetary value (CLV) and advocacy of every customer
+-- Monetary value (CLV) and advocacy of every customer: buyers by the
+-- purchase model and Gamma-Gamma, subscribers by sBG over the same horizon
 CREATE OR REPLACE FUNCTION scrm._step_clv(r jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  bg scrm.bgnbd := (r->>'purchase_model')::scrm.bgnbd;
+  kind text := r->>'purchase_model_kind';
+  -- the model chosen; the others NULL (and skipped by the CASEs below)
+  bg scrm.bgnbd := CASE WHEN kind = 'bgnbd' THEN (r->>'purchase_model')::scrm.bgnbd END;
+  mbg scrm.mbgnbd := CASE WHEN kind = 'mbgnbd' THEN (r->>'purchase_model')::scrm.mbgnbd END;
+  pn scrm.paretonbd := CASE WHEN kind = 'paretonbd' THEN (r->>'purchase_model')::scrm.paretonbd END;
   gg scrm.gammagamma := (r->>'spend_model')::scrm.gammagamma;
+  sbg scrm.sbg := (r->>'contract_model')::scrm.sbg;
   steps integer := (r->'settings'->>'clv_steps')::integer;
   step float8 := (r->'settings'->>'clv_step')::float8;
   rate float8 := (r->'settings'->>'discount_rate')::float8;
+  c jsonb := scrm._contract_horizon(r->'settings');
+  renewals integer := (c->>'renewals')::integer;
+  contract_rate float8 := (c->>'discount_rate')::float8;
 BEGIN
   CREATE TEMP TABLE _scrm_refresh_value ON COMMIT DROP AS
   SELECT c.customer, c.consent,
-         scrm.p_alive(bg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age) AS p_alive,
-         scrm.expected_purchases(bg, steps * step, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age) AS expected_purchases,
-         -- a repeat buyer whose repeat purchases average 0 or less is worth 0
-         CASE WHEN (x.rfm).frequency > 0 AND (x.rfm).monetary <= 0 THEN 0 ELSE
-         coalesce(scrm.clv(bg, gg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age, (x.rfm).monetary, steps, step, rate), 0)
+         CASE WHEN k.customer IS NOT NULL THEN
+                CASE WHEN k.active THEN scrm.retention_rate(sbg, k.periods + 1) ELSE 0 END
+              WHEN kind = 'bgnbd' THEN scrm.p_alive(bg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age)
+              WHEN kind = 'mbgnbd' THEN scrm.p_alive(mbg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age)
+              ELSE scrm.p_alive(pn, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age) END AS p_alive,
+         CASE WHEN k.customer IS NOT NULL THEN
+                CASE WHEN k.active THEN scrm.clv(sbg, 1::float8, 0::float8, k.periods, renewals) ELSE 0 END
+              WHEN kind = 'bgnbd' THEN scrm.expected_purchases(bg, steps * step, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age)
+              WHEN kind = 'mbgnbd' THEN scrm.expected_purchases(mbg, steps * step, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age)
+              ELSE scrm.expected_purchases(pn, steps * step, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age) END
+           AS expected_purchases,
+         CASE WHEN k.customer IS NOT NULL THEN
+                CASE WHEN k.active AND k.value > 0 THEN scrm.clv(sbg, k.value, contract_rate, k.periods, renewals) ELSE 0 END
+              -- a repeat buyer whose repeat purchases average 0 or less is worth 0
+              WHEN (x.rfm).frequency > 0 AND (x.rfm).monetary <= 0 THEN 0
+              ELSE coalesce(CASE WHEN kind = 'bgnbd' THEN scrm.clv(bg, gg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age, (x.rfm).monetary, steps, step, rate)
+                                 WHEN kind = 'mbgnbd' THEN scrm.clv(mbg, gg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age, (x.rfm).monetary, steps, step, rate)
+                                 ELSE scrm.clv(pn, gg, (x.rfm).frequency, (x.rfm).recency, (x.rfm).age, (x.rfm).monetary, steps, step, rate) END, 0)
          END AS monetary_value,
          CASE WHEN c.consent THEN coalesce(a.points, 0) END AS advocacy_points,
          CASE WHEN c.consent THEN coalesce(a.score, 0) END AS advocate_score,
@@ -721,16 +833,23 @@ BEGIN
          CASE WHEN c.consent THEN scrm.nps_class(a.survey_score) END AS nps_class,
          coalesce(a.valence, 1) AS valence,
          coalesce(a.reach, 1) AS advocacy_reach, coalesce(a.positive, 0) AS advocacy_positive,
-         coalesce(a.negative, 0) AS advocacy_negative, x.rfm
+         coalesce(a.negative, 0) AS advocacy_negative, coalesce(x.rfm, k.rfm) AS rfm,
+         CASE WHEN k.customer IS NOT NULL THEN 'sbg' WHEN x.rfm IS NOT NULL THEN kind END AS value_model,
+         k.periods AS contract_renewals, k.active AS contract_active, k.value AS contract_amount
   FROM pg_temp._scrm_refresh_customer c
   LEFT JOIN pg_temp._scrm_refresh_rfm x USING (customer)
+  LEFT JOIN (SELECT k.*,
+                    -- the amount a period: the contracts', else the average repeat purchase
+                    coalesce(k.amount, CASE WHEN (k.rfm).frequency > 0 THEN (k.rfm).monetary END) AS value
+             FROM pg_temp._scrm_refresh_contract k) k USING (customer)
   LEFT JOIN pg_temp._scrm_refresh_advocacy a USING (customer);
   RETURN r;
 END
 $$;
 
 COMMENT ON FUNCTION scrm._step_clv(jsonb) IS
-  'Internal: step of scrm.refresh: CLV, P(alive) and expected purchases of every customer, with their advocacy.';
+  'Internal: step of scrm.refresh: CLV, P(alive) and expected purchases of every customer (subscribers by sBG), '
+  'with their advocacy.';
 
 -- Referral and influence value (SOCIAL.md sections 1 and 2)
 CREATE OR REPLACE FUNCTION scrm._step_social(r jsonb)
@@ -855,7 +974,7 @@ BEGIN
      influence_to, influence_share, influence_rest, influence_rest_customers, advocacy_positive,
      advocacy_negative, advocacy_reach, advocacy_event_kind, advocacy_event_at, advocacy_event_counterparty,
      advocacy_event_damping, advocacy_event_points,
-     contagion_loss)
+     contagion_loss, value_model, contract_renewals, contract_active, contract_amount)
   SELECT CASE WHEN (r->>'integer_keys')::boolean THEN t.customer END, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
          t.referral_value, t.influence_value, t.advocacy_points, t.advocate_score, t.advocate_label, t.nps_class,
          CASE WHEN t.consent THEN t.total_value - t.monetary_value END,
@@ -880,7 +999,8 @@ BEGIN
          CASE WHEN t.consent THEN e.event_kind END, CASE WHEN t.consent THEN e.event_at END,
          CASE WHEN t.consent THEN e.event_counterparty END, CASE WHEN t.consent THEN e.event_damping END,
          CASE WHEN t.consent THEN e.event_points END,
-         CASE WHEN t.consent THEN t.contagion_loss END
+         CASE WHEN t.consent THEN t.contagion_loss END,
+         t.value_model, t.contract_renewals, t.contract_active, t.contract_amount
   FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned, ch.contagion_loss,
                scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
                scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
@@ -969,12 +1089,18 @@ BEGIN
       USING HINT = 'SELECT * FROM scrm.check() shows the same counts; see the README, Messy data, for the rules.';
   END IF;
   INSERT INTO scrm.refresh_log (started_at, finished_at, as_of, customers, settings, purchase_model, spend_model,
-                                row_counts, step_ms, configured_by, data_check, tier_audit, tier_thresholds)
+                                row_counts, step_ms, configured_by, data_check, tier_audit, tier_thresholds,
+                                purchase_model_kind, mbgnbd_model, paretonbd_model, contract_model, model_selection)
   VALUES (started, clock_timestamp(), (r->>'as_of')::timestamptz, n, r->'settings',
-          (r->>'purchase_model')::scrm.bgnbd, (r->>'spend_model')::scrm.gammagamma,
+          CASE WHEN r->>'purchase_model_kind' = 'bgnbd' THEN (r->>'purchase_model')::scrm.bgnbd END,
+          (r->>'spend_model')::scrm.gammagamma,
           r->'row_counts', r->'step_ms', (r->>'configured_by')::regrole, data_check, r->'tier_audit',
           jsonb_build_object('excellent_from', r->'excellent_from', 'exceptional_from', r->'exceptional_from',
-                             'over', r->'thresholds_over'))
+                             'over', r->'thresholds_over'),
+          r->>'purchase_model_kind',
+          CASE WHEN r->>'purchase_model_kind' = 'mbgnbd' THEN (r->>'purchase_model')::scrm.mbgnbd END,
+          CASE WHEN r->>'purchase_model_kind' = 'paretonbd' THEN (r->>'purchase_model')::scrm.paretonbd END,
+          (r->>'contract_model')::scrm.sbg, r->'model_selection')
   RETURNING refresh_log.id INTO id;
   RETURN r || jsonb_build_object('refresh_id', id, 'customers', n, 'data_check', data_check);
 END
@@ -1026,7 +1152,8 @@ DECLARE
 BEGIN
   -- drop the work tables now, so a second refresh in this transaction can
   -- create them again (a failed refresh takes them with its rollback)
-  DROP TABLE pg_temp._scrm_refresh_customer, pg_temp._scrm_refresh_rfm, pg_temp._scrm_refresh_pagerank,
+  DROP TABLE pg_temp._scrm_refresh_customer, pg_temp._scrm_refresh_rfm, pg_temp._scrm_refresh_contract,
+             pg_temp._scrm_refresh_pagerank,
              pg_temp._scrm_refresh_community, pg_temp._scrm_refresh_event_summary, pg_temp._scrm_refresh_advocacy,
              pg_temp._scrm_refresh_value, pg_temp._scrm_refresh_referral_credit, pg_temp._scrm_refresh_referral,
              pg_temp._scrm_refresh_influence,
@@ -1058,6 +1185,7 @@ DECLARE
 BEGIN
   t := scrm._step_begin('customers'::text); r := scrm._step_done(scrm._step_customers(r), 'customers'::text, t);
   t := scrm._step_begin('rfm'::text); r := scrm._step_done(scrm._step_rfm(r), 'rfm'::text, t);
+  t := scrm._step_begin('contracts'::text); r := scrm._step_done(scrm._step_contracts(r), 'contracts'::text, t);
   t := scrm._step_begin('model fits'::text); r := scrm._step_done(scrm._step_fits(r), 'model fits'::text, t);
   t := scrm._step_begin('graph'::text); r := scrm._step_done(scrm._step_graph(r), 'graph'::text, t);
   t := scrm._step_begin('pagerank and communities'::text); r := scrm._step_done(scrm._step_centrality(r), 'pagerank and communities'::text, t);
@@ -1075,8 +1203,8 @@ END
 $$;
 
 COMMENT ON FUNCTION scrm.refresh() IS
-  'Runs the whole pipeline over the configured inputs in one transaction: RFM, BG/NBD and Gamma-Gamma '
-  'fits, CLV, the relationship graph of consenting customers, PageRank, communities, advocacy with '
+  'Runs the whole pipeline over the configured inputs in one transaction: RFM, the purchase model (setting '
+  'purchase_model) and Gamma-Gamma fits, sBG for the subscribers of the contracts input, CLV, the relationship graph of consenting customers, PageRank, communities, advocacy with '
   'network reach, NPS class, referral and influence value, social adjustment, tiers, churn impact and '
   'community clout. The configured queries run as the role that configured them, read-only, whoever '
   'refreshes. Replaces the results read by scrm.customer_value and scrm.community_clout atomically '

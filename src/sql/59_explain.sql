@@ -165,6 +165,8 @@ DECLARE
   decision text;
   x record;
   ckey text := explain.customer;
+  kind text;
+  label text;
 BEGIN
   SELECT * INTO c FROM scrm.customer_score cs WHERE cs.customer_key = ckey;
   IF NOT FOUND THEN
@@ -187,16 +189,21 @@ BEGIN
   steps := (s->>'clv_steps')::integer;
   step := (s->>'clv_step')::float8;
   rate := (s->>'discount_rate')::float8;
+  kind := coalesce(l.purchase_model_kind, 'bgnbd');
+  label := CASE kind WHEN 'bgnbd' THEN 'BG/NBD' WHEN 'mbgnbd' THEN 'MBG/NBD' ELSE 'Pareto/NBD' END;
 
-  -- monetary value: BG/NBD x Gamma-Gamma, discounted per step (CLV.md 2.6a)
-  IF c.frequency IS NULL THEN
+  -- monetary value: the purchase model x Gamma-Gamma, discounted per step
+  -- (CLV.md 2.6a); a subscriber's by sBG
+  IF c.value_model = 'sbg' THEN
+    parts := parts || scrm._explain_contract(c, l);
+  ELSIF c.frequency IS NULL THEN
     parts := parts || scrm._part('monetary'::text, 'no purchases'::text, 'no purchase before as_of: worth 0'::text, 0::float8, 'monetary_value'::text, NULL::jsonb);
   ELSE
     parts := parts
       || scrm._part('monetary'::text, 'frequency'::text, 'repeat purchase occasions before as_of'::text, c.frequency::float8, NULL::text, NULL::jsonb)
       || scrm._part('monetary'::text, 'recency'::text, pg_catalog.format('periods of %s from the first purchase to the last', s->>'period'), c.recency, NULL::text, NULL::jsonb)
       || scrm._part('monetary'::text, 'age'::text, pg_catalog.format('periods of %s from the first purchase to as_of', s->>'period'), c.age, NULL::text, NULL::jsonb)
-      || scrm._part('monetary'::text, 'p_alive'::text, 'BG/NBD probability the customer is still active'::text, c.p_alive, NULL::text, NULL::jsonb)
+      || scrm._part('monetary'::text, 'p_alive'::text, label || ' probability the customer is still active', c.p_alive, NULL::text, NULL::jsonb)
       || scrm._part('monetary'::text, 'average spend'::text, 'average amount of the repeat purchases'::text, c.average_spend, NULL::text, NULL::jsonb);
     IF c.frequency > 0 AND c.average_spend <= 0 THEN
       parts := parts || scrm._part('monetary'::text, 'no positive spend'::text, 'repeat purchases average 0 or less: worth 0'::text, 0::float8, 'monetary_value'::text, NULL::jsonb);
@@ -204,10 +211,12 @@ BEGIN
       spend := scrm.expected_spend(l.spend_model, c.frequency, c.average_spend);
       parts := parts || scrm._part('monetary'::text, 'expected spend'::text, 'Gamma-Gamma expected amount of a future purchase'::text, spend, NULL::text, NULL::jsonb);
       FOR i IN 1 .. steps LOOP
-        cur := scrm.expected_purchases(l.purchase_model, i * step, c.frequency, c.recency, c.age);
+        cur := CASE kind WHEN 'bgnbd' THEN scrm.expected_purchases(l.purchase_model, i * step, c.frequency, c.recency, c.age)
+                         WHEN 'mbgnbd' THEN scrm.expected_purchases(l.mbgnbd_model, i * step, c.frequency, c.recency, c.age)
+                         ELSE scrm.expected_purchases(l.paretonbd_model, i * step, c.frequency, c.recency, c.age) END;
         amount := spend * (cur - prev) / power(1 + rate, i);
         parts := parts || scrm._part('monetary'::text, 'step ' || i,
-          pg_catalog.format('%s expected purchases x %s spend / (1 + %s)^%s', scrm._num(cur - prev), scrm._num(spend),
+          pg_catalog.format('%s expected purchases (%s) x %s spend / (1 + %s)^%s', scrm._num(cur - prev), label, scrm._num(spend),
                             scrm._num(rate), i),
           amount, 'monetary_value'::text,
           jsonb_build_object('expected_purchases', cur - prev, 'discount_factor', 1 / power(1 + rate, i)));
