@@ -48,12 +48,16 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: $(UPGRADE_SOURCES) $(EXTENSION).control
 	cat $(UPGRADE_SOURCES) > $@
 
-.PHONY: test demo bench deps
+.PHONY: test test-citus demo bench deps
 deps:
 	bash test/deps.sh
 
 test:
 	bash test/run-tests.sh
+
+# a coordinator and two workers on localhost (Citus built from CITUS_SRC if missing)
+test-citus:
+	bash test/citus-test.sh
 
 demo:
 	bash test/demo/run.sh

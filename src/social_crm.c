@@ -34,6 +34,13 @@ int			scrm_leiden_iterations = 2;
 
 void		_PG_init(void);
 
+static const struct config_enum_entry pushdown_options[] = {
+	{"off", SCRM_PUSHDOWN_OFF, false},
+	{"on", SCRM_PUSHDOWN_ON, false},
+	{"auto", SCRM_PUSHDOWN_AUTO, false},
+	{NULL, 0, false}
+};
+
 /* Register the extension's GUCs */
 void
 _PG_init(void)
@@ -72,6 +79,17 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomEnumVariable("scrm.pushdown",
+							 "Whether refresh summarises inputs per customer where they are stored.",
+							 "auto: when an input reads a Citus distributed table, the per-customer "
+							 "aggregates run on the workers and one row per customer reaches the "
+							 "coordinator; on: always (one node too); off: never.",
+							 &scrm_pushdown,
+							 SCRM_PUSHDOWN_AUTO,
+							 pushdown_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("scrm");
 }
 

@@ -27,6 +27,7 @@
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -497,6 +498,89 @@ read_purchases(const char *query, Timestamp as_of_local, const char *what, RfmRe
 							rd->n, rd->min_customer, rd->max_customer);
 }
 
+/* The grouped read of the configured purchases (pushdown.c) */
+typedef struct GroupedRfm
+{
+	TimestampTz as_of;
+	Interval   *period;
+	ReturnSetInfo *rsinfo;
+	TupleDesc	rfm_desc;
+	MemoryContext row_cxt;
+} GroupedRfm;
+
+static char *
+wrap_purchases(const char *canonical, void *warg)
+{
+	GroupedRfm *g = (GroupedRfm *) warg;
+	Timestamp	local = local_time(g->as_of);
+	char	   *day = DatumGetCString(DirectFunctionCall1(date_out,
+														 DateADTGetDatum((DateADT) (local / USECS_PER_DAY))));
+
+	return ScrmPushdownPurchases(canonical,
+								 DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(g->as_of))),
+								 day,
+								 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(g->period))));
+}
+
+/* columns of the grouped purchases: customer, counts, time range, summary */
+static void
+put_grouped_rfm(void *arg, Datum *values, bool *isnull)
+{
+	GroupedRfm *g = (GroupedRfm *) arg;
+	Datum		out[2];
+	bool		out_null[2] = {false, false};
+	Datum		rfm[4];
+	bool		rfm_nulls[4] = {false, false, false, false};
+	MemoryContext old;
+
+	if (isnull[9])
+		return;					/* refunds only */
+	old = MemoryContextSwitchTo(g->row_cxt);
+	rfm[0] = Int32GetDatum((int32) DatumGetInt64(values[9]));
+	rfm[1] = values[10];
+	rfm[2] = values[11];
+	rfm[3] = values[12];
+	out[0] = values[0];
+	out[1] = HeapTupleGetDatum(heap_form_tuple(g->rfm_desc, rfm, rfm_nulls));
+	tuplestore_putvalues(g->rsinfo->setResult, g->rsinfo->setDesc, out, out_null);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(g->row_cxt);
+}
+
+/*
+ * The configured purchases summarised per customer where they are (a Citus
+ * cluster's workers): scrm.rfm grouped by customer around the stored
+ * query, one row per customer read here
+ */
+static void
+refresh_rfm_grouped(TimestampTz as_of, Interval *period, ReturnSetInfo *rsinfo, TupleDesc rfm_desc)
+{
+	ScrmColumn	cols[13] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"rows", SCRM_COL_ID, true},
+		{"null_time", SCRM_COL_ID, true},
+		{"infinite_time", SCRM_COL_ID, true},
+		{"after_as_of", SCRM_COL_ID, true},
+		{"null_amount", SCRM_COL_ID, true},
+		{"non_finite_amount", SCRM_COL_ID, true},
+		{"time_from", SCRM_COL_TIMESTAMPTZ, true},
+		{"time_to", SCRM_COL_TIMESTAMPTZ, true},
+		{"frequency", SCRM_COL_ID, true},
+		{"recency", SCRM_COL_FLOAT, true},
+		{"age", SCRM_COL_FLOAT, true},
+		{"monetary", SCRM_COL_FLOAT, true},
+	};
+	GroupedRfm	g;
+
+	g.as_of = as_of;
+	g.period = period;
+	g.rsinfo = rsinfo;
+	g.rfm_desc = rfm_desc;
+	g.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm rfm row", ALLOCSET_SMALL_SIZES);
+	(void) ScrmReadStoredGrouped("purchases", wrap_purchases, &g, cols, lengthof(cols), put_grouped_rfm, &g);
+	MemoryContextDelete(g.row_cxt);
+}
+
 /*
  * scrm._refresh_rfm(purchases, as_of, period)
  *	 RETURNS TABLE (customer bigint, rfm scrm.rfm_summary)
@@ -535,6 +619,11 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	rfm_desc = lookup_rowtype_tupdesc_copy(TupleDescAttr(rsinfo->setDesc, 1)->atttypid, -1);
 	rfm_desc = BlessTupleDesc(rfm_desc);
 
+	if (query == NULL && ScrmPushdownWanted("purchases"))
+	{
+		refresh_rfm_grouped(as_of, PG_GETARG_INTERVAL_P(2), rsinfo, rfm_desc);
+		PG_RETURN_NULL();
+	}
 	rows = read_purchases(query, local_time(as_of), "the purchase summary", &rd);
 
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm rfm row",

@@ -84,6 +84,23 @@ extern void ScrmReadQueryAs(const char *query, const char *what, Oid role,
 extern bool ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
 							  ScrmRowCallback callback, void *arg,
 							  double *rows_estimate);
+typedef char *(*ScrmWrapFunc) (const char *canonical, void *warg);
+extern bool ScrmReadStoredWrapped(const char *input, ScrmWrapFunc wrap, void *warg,
+								  ScrmColumn *cols, int ncols,
+								  ScrmRowCallback callback, void *arg);
+extern bool ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *warg,
+								  ScrmColumn *cols, int ncols,
+								  ScrmRowCallback callback, void *arg);
+
+/* pushdown.c */
+#define SCRM_PUSHDOWN_OFF 0
+#define SCRM_PUSHDOWN_ON 1
+#define SCRM_PUSHDOWN_AUTO 2
+extern int	scrm_pushdown;
+extern bool ScrmPushdownWanted(const char *input);
+extern char *ScrmPushdownPurchases(const char *canonical, const char *as_of,
+								   const char *as_of_day, const char *period);
+
 extern void ScrmCheckQuery(const char *query, const char *what, Oid role,
 						   ScrmColumn *cols, int ncols);
 extern int64 ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols,

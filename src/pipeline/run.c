@@ -123,6 +123,8 @@ typedef struct InputCheck
 	bool		have_time;
 	TimestampTz time_from;
 	TimestampTz time_to;
+	bool		pushed_down;	/* summarised where the rows are (pushdown.c) */
+	int64		rows_received;	/* rows that reached this node, then */
 } InputCheck;
 
 /* The run of the current transaction */
@@ -554,6 +556,118 @@ ScrmReadStored(const char *input, ScrmColumn *cols, int ncols,
 	return true;
 }
 
+/*
+ * A stored input read grouped by customer (pushdown.c): each row is one
+ * customer's summary with its rows counted ("rows") and the rows skipped by
+ * reason (columns named as the reasons); the customer rules apply to the
+ * group as a whole.
+ */
+typedef struct GroupedRead
+{
+	InputCheck *check;
+	int			rows_col;
+	int			reason_col[N_SKIP];
+	int			from_col;
+	int			to_col;
+	ScrmRowCallback callback;
+	void	   *arg;
+} GroupedRead;
+
+static void
+read_grouped(void *arg, Datum *values, bool *isnull)
+{
+	GroupedRead *gr = (GroupedRead *) arg;
+	InputCheck *c = gr->check;
+	int64		rows = DatumGetInt64(values[gr->rows_col]);
+	int64		used = rows;
+	int			k;
+
+	c->rows_read += rows;
+	c->rows_received++;
+	if (isnull[0])
+	{
+		c->skipped[SKIP_NULL_KEY] += rows;
+		return;
+	}
+	if (!run_knows(DatumGetInt64(values[0])))
+	{
+		c->skipped[SKIP_UNKNOWN_CUSTOMER] += rows;
+		return;
+	}
+	for (k = 0; k < N_SKIP; k++)
+		if (gr->reason_col[k] >= 0)
+		{
+			int64		n = DatumGetInt64(values[gr->reason_col[k]]);
+
+			c->skipped[k] += n;
+			used -= n;
+		}
+	c->rows_used += used;
+	if (used == 0)
+		return;
+	if (!isnull[gr->from_col])
+	{
+		TimestampTz from = DatumGetTimestampTz(values[gr->from_col]);
+		TimestampTz to = DatumGetTimestampTz(values[gr->to_col]);
+
+		if (!c->have_time || from < c->time_from)
+			c->time_from = from;
+		if (!c->have_time || to > c->time_to)
+			c->time_to = to;
+		c->have_time = true;
+	}
+	gr->callback(gr->arg, values, isnull);
+}
+
+/*
+ * ScrmReadStored for a stored input wrapped by wrap into one row per
+ * customer (see read_grouped): cols[0] the customer, then "rows", the
+ * reason counts, "time_from" and "time_to", then what the callback reads.
+ */
+bool
+ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *warg,
+					  ScrmColumn *cols, int ncols, ScrmRowCallback callback, void *arg)
+{
+	int			idx = rules_index(input);
+	GroupedRead gr;
+	InputCheck *c;
+	int			i,
+				k;
+
+	if (run == NULL)
+		run_begin(GetCurrentTransactionStartTimestamp());
+	c = &run->check[idx];
+	memset(c, 0, sizeof(InputCheck));
+	memset(&gr, 0, sizeof(gr));
+	gr.rows_col = gr.from_col = gr.to_col = -1;
+	for (k = 0; k < N_SKIP; k++)
+		gr.reason_col[k] = -1;
+	for (i = 0; i < ncols; i++)
+	{
+		if (cols[i].type == SCRM_COL_KEY)
+			cols[i].keys = run->keys;
+		if (strcmp(cols[i].name, "rows") == 0)
+			gr.rows_col = i;
+		else if (strcmp(cols[i].name, "time_from") == 0)
+			gr.from_col = i;
+		else if (strcmp(cols[i].name, "time_to") == 0)
+			gr.to_col = i;
+		for (k = 0; k < N_SKIP; k++)
+			if (strcmp(cols[i].name, skip_names[k]) == 0)
+				gr.reason_col[k] = i;
+	}
+	Assert(gr.rows_col > 0 && gr.from_col > 0 && gr.to_col > 0);
+	gr.check = c;
+	gr.callback = callback;
+	gr.arg = arg;
+	if (!ScrmReadStoredWrapped(input, wrap, warg, cols, ncols, read_grouped, &gr))
+		return false;
+	c->read = true;
+	c->pushed_down = true;
+	c->key_type = cols[0].typid;
+	return true;
+}
+
 /* Append {"reason": n, ...} of the rows c skipped; returns their total */
 static int64
 append_skipped(StringInfo buf, const InputCheck *c)
@@ -597,6 +711,8 @@ check_json(void)
 						 c->rows_read, c->rows_used);
 		skipped = append_skipped(&buf, c);
 		appendStringInfo(&buf, ", \"rows_skipped\": " INT64_FORMAT, skipped);
+		if (c->pushed_down)
+			appendStringInfo(&buf, ", \"pushed_down\": true, \"rows_received\": " INT64_FORMAT, c->rows_received);
 		if (c->have_time)
 		{
 			char		ts[MAXDATELEN + 1];

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# make test-citus: refresh on a Citus cluster (a coordinator and two workers
+# on localhost) with the demo CRM distributed by customer, compared customer
+# by customer with a single-node refresh of the same CRM.  Builds Citus from
+# CITUS_SRC (default ../shared/vendor/citus) when it is not installed.
+# Prints the rows of purchases that reached the coordinator against the
+# rows the purchases query holds.  Non-zero exit on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CITUS_SRC=${CITUS_SRC:-../shared/vendor/citus}
+PORT=${CITUS_PORT:-5461}
+
+bash test/deps.sh
+make -s
+make -s install >/dev/null
+if [ ! -f "$(pg_config --pkglibdir)/citus.so" ]; then
+  [ -f "$CITUS_SRC/build.sh" ] || { echo "citus-test: no Citus installed and no $CITUS_SRC/build.sh" >&2; exit 1; }
+  bash "$CITUS_SRC/build.sh"
+fi
+
+bin=$(pg_config --bindir)
+base=$(mktemp -d /tmp/scrm-citus.XXXXXX)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$base"
+ports=("$PORT" "$((PORT + 1))" "$((PORT + 2))")
+cleanup() {
+  for p in "${ports[@]}"; do
+    [ -d "$base/n$p" ] && as_pg "$bin/pg_ctl" -D "$base/n$p" -m immediate stop >/dev/null 2>&1 || true
+  done
+  rm -rf "$base"
+}
+trap cleanup EXIT
+for p in "${ports[@]}"; do
+  as_pg "$bin/initdb" -D "$base/n$p" -A trust -U postgres >/dev/null
+  as_pg "$bin/pg_ctl" -D "$base/n$p" -l "$base/n$p.log" -w \
+    -o "-p $p -k $base -c listen_addresses=localhost -c shared_preload_libraries=citus -c fsync=off -c max_connections=100" \
+    start >/dev/null
+done
+q() { local port=$1 db=$2; shift 2; psql -X -q -v ON_ERROR_STOP=1 -h "$base" -p "$port" -U postgres -d "$db" "$@"; }
+
+for p in "${ports[@]}"; do
+  q "$p" postgres -c "CREATE DATABASE scrm_citus"
+  q "$p" scrm_citus -c "CREATE EXTENSION citus"
+done
+q "$PORT" scrm_citus -c "SELECT citus_set_coordinator_host('localhost', $PORT)" \
+  -c "SELECT citus_add_node('localhost', ${ports[1]})" -c "SELECT citus_add_node('localhost', ${ports[2]})" >/dev/null
+q "$PORT" postgres -c "CREATE DATABASE scrm_single"
+
+configure="SET client_min_messages = warning;
+SELECT scrm.configure(
+  customers     => 'SELECT customer, social_consent FROM crm.customers',
+  purchases     => 'SELECT customer, purchased_at, amount FROM crm.purchases',
+  relationships => 'SELECT source, target, kind, strength, last_interaction_at FROM crm.relationships',
+  interactions  => 'SELECT customer, kind, occurred_at, counterparty, audience, resolved FROM crm.interactions',
+  referrals     => 'SELECT referrer, referred, reward_cost, incrementality FROM crm.referrals',
+  surveys       => 'SELECT customer, score, answered_at FROM crm.surveys',
+  settings      => '{\"as_of\": \"1998-07-01\"}') IS NOT NULL;
+SELECT scrm.refresh() IS NOT NULL;"
+results="SELECT customer_key, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
+  advocacy_points, advocate_score, advocate_label, social_adjustment, total_value, tier, pagerank, community,
+  loss_if_churned FROM scrm.customer_score"
+
+# one node: the demo CRM as plain tables
+q "$PORT" scrm_single -f test/demo/crm.sql >/dev/null
+q "$PORT" scrm_single -c "CREATE EXTENSION social_crm" -c "$configure" >/dev/null
+q "$PORT" scrm_single -c "\\copy ($results) TO '$base/single.csv' WITH (FORMAT csv)"
+
+# the cluster: every table distributed by its customer column, co-located
+q "$PORT" scrm_citus -f test/demo/crm.sql >/dev/null
+q "$PORT" scrm_citus -c "CREATE EXTENSION social_crm" >/dev/null
+q "$PORT" scrm_citus >/dev/null <<'SQL'
+SET client_min_messages = warning;
+-- a key of a distributed table includes the distribution column
+ALTER TABLE crm.purchases DROP CONSTRAINT purchases_pkey, ADD PRIMARY KEY (customer, purchase_id);
+ALTER TABLE crm.interactions DROP CONSTRAINT interactions_pkey, ADD PRIMARY KEY (customer, interaction_id);
+SELECT create_distributed_table('crm.customers', 'customer');
+SELECT create_distributed_table('crm.planted_communities', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.purchases', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.interactions', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.surveys', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.referrals', 'referrer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.relationships', 'source', colocate_with => 'crm.customers');
+SQL
+shards=$(q "$PORT" scrm_citus -Atc "SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'crm.purchases'::regclass")
+q "$PORT" scrm_citus -c "$configure" >/dev/null
+q "$PORT" scrm_citus -c "\\copy ($results) TO '$base/citus.csv' WITH (FORMAT csv)"
+
+# every customer equal (1e-9 relative: sums over customers may add in another order)
+cmp=$(q "$PORT" scrm_citus -At <<SQL
+CREATE TEMP TABLE single_r AS $results LIMIT 0;
+\\copy single_r FROM '$base/single.csv' WITH (FORMAT csv)
+CREATE TEMP TABLE citus_r AS $results LIMIT 0;
+\\copy citus_r FROM '$base/citus.csv' WITH (FORMAT csv)
+SET client_min_messages = error;
+CREATE FUNCTION pg_temp.near(a float8, b float8) RETURNS boolean LANGUAGE sql AS
+  'SELECT (a IS NULL AND b IS NULL) OR abs(a - b) <= 1e-9 * greatest(1, abs(a), abs(b))';
+SELECT (SELECT count(*) FROM single_r) || ' ' || (SELECT count(*) FROM citus_r) || ' ' ||
+  (SELECT count(*) FROM single_r s JOIN citus_r c USING (customer_key)
+   WHERE pg_temp.near(s.monetary_value, c.monetary_value) AND pg_temp.near(s.p_alive, c.p_alive)
+     AND pg_temp.near(s.expected_purchases, c.expected_purchases) AND pg_temp.near(s.referral_value, c.referral_value)
+     AND pg_temp.near(s.influence_value, c.influence_value) AND pg_temp.near(s.advocacy_points, c.advocacy_points)
+     AND s.advocate_score IS NOT DISTINCT FROM c.advocate_score AND s.advocate_label IS NOT DISTINCT FROM c.advocate_label
+     AND pg_temp.near(s.social_adjustment, c.social_adjustment) AND pg_temp.near(s.total_value, c.total_value)
+     AND s.tier = c.tier AND pg_temp.near(s.pagerank, c.pagerank) AND s.community IS NOT DISTINCT FROM c.community
+     AND pg_temp.near(s.loss_if_churned, c.loss_if_churned));
+SQL
+)
+read -r n_single n_citus n_equal <<<"$cmp"
+moved=$(q "$PORT" scrm_citus -At -c "SELECT (data_check->'purchases'->>'rows_read') || ' ' ||
+  coalesce(data_check->'purchases'->>'rows_received', data_check->'purchases'->>'rows_read') || ' ' ||
+  coalesce(data_check->'purchases'->>'pushed_down', 'false') FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
+read -r rows_read rows_received pushed <<<"$moved"
+# the plan of a per-customer aggregate over the distributed purchases: the
+# aggregate runs in each worker's task, as refresh's wrapped query does
+explain=$(q "$PORT" scrm_citus -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT q.customer, scrm.rfm(q.purchased_at, q.amount, '1998-07-01', '7 days')
+  FROM (SELECT customer, purchased_at, amount FROM crm.purchases) q GROUP BY q.customer")
+plan=$(grep -cE 'Task Count|scrm.rfm' <<<"$explain" || true)
+events=$(q "$PORT" scrm_citus -At -c "SELECT (data_check->'interactions'->>'rows_read') || ' ' ||
+  coalesce(data_check->'interactions'->>'rows_received', data_check->'interactions'->>'rows_read')
+  FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
+
+echo "citus-test: purchases on $shards workers; single node $n_single customers, cluster $n_citus, $n_equal equal"
+echo "citus-test: purchases: $rows_read rows in the purchases query, $rows_received reached the coordinator (pushed down: $pushed)"
+echo "citus-test: interactions: ${events% *} rows, ${events#* } reached the coordinator (not pushed down yet)"
+echo "citus-test: the plan of the per-customer aggregate over the distributed purchases:"
+grep -E 'Custom Scan|Task Count|Node:|Aggregate|scrm.rfm' <<<"$explain" | sed 's/^/citus-test:   /' | head -8
+status=0
+[ "$shards" = 2 ] || { echo "citus-test: FAIL: purchases are not spread over both workers" >&2; status=1; }
+[ "$n_single" -gt 0 ] && [ "$n_single" = "$n_citus" ] && [ "$n_equal" = "$n_single" ] || {
+  echo "citus-test: FAIL: the cluster's results differ from the single node's" >&2; status=1; }
+[ "$pushed" = true ] && [ "$rows_received" -le "$n_single" ] && [ "$rows_received" -lt "$rows_read" ] || {
+  echo "citus-test: FAIL: purchases were not summarised on the workers" >&2; status=1; }
+[ "$plan" -ge 2 ] || { echo "citus-test: FAIL: the per-customer aggregate is not in the workers' tasks" >&2; status=1; }
+[ $status = 0 ] && echo "citus-test: ok"
+exit $status
