@@ -809,8 +809,8 @@ ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
 
 /*
  * ScrmReadStoredRaw for a stored query wrapped (pushdown.c): the stored
- * query is checked and deparsed again under the pinned settings, in the
- * configured time zone, and wrap(canonical, warg) gives the query that
+ * query is checked and deparsed again as the configurer under the pinned
+ * settings, in the configured time zone, and wrap(canonical, warg) gives the query that
  * runs, as the configurer, in the same sandbox.
  */
 bool
@@ -833,7 +833,7 @@ ScrmReadStoredWrapped(const char *input, ScrmWrapFunc wrap, void *warg,
 	(void) set_config_option("TimeZone", time_zone, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	pin = ScrmPinSettings();
-	wrapped = wrap(ScrmCanonicalQuery(query, input), warg);
+	wrapped = wrap(ScrmCanonicalQueryAs(role, query, input, NULL), warg);
 	ScrmUnpinSettings(pin);
 	for (i = 0; i < ncols; i++)
 		if (cols[i].type == SCRM_COL_KEY && cols[i].keys &&

@@ -84,6 +84,7 @@ extern void ScrmReadQueryAs(const char *query, const char *what, Oid role,
 extern bool ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
 							  ScrmRowCallback callback, void *arg,
 							  double *rows_estimate);
+struct List;
 typedef char *(*ScrmWrapFunc) (const char *canonical, void *warg);
 extern bool ScrmReadStoredWrapped(const char *input, ScrmWrapFunc wrap, void *warg,
 								  ScrmColumn *cols, int ncols,
@@ -98,6 +99,8 @@ extern bool ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *wa
 #define SCRM_PUSHDOWN_AUTO 2
 extern int	scrm_pushdown;
 extern bool ScrmPushdownWanted(const char *input);
+extern char *ScrmCanonicalQueryAs(Oid role, const char *query, const char *what,
+								  struct List **relids);
 extern char *ScrmPushdownPurchases(const char *canonical, const char *as_of,
 								   const char *as_of_day, const char *period);
 

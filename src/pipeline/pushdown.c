@@ -24,6 +24,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
@@ -34,6 +35,45 @@
 #include "social_crm.h"
 
 int			scrm_pushdown = SCRM_PUSHDOWN_AUTO;
+
+/*
+ * ScrmCanonicalQuery of a stored query as role, its configurer, under the
+ * pinned settings: names resolve with their rights (a refresher need not
+ * see the CRM's schemas), and nothing runs.
+ */
+static bool collect_relations(Node *node, List **relids);
+
+char *
+ScrmCanonicalQueryAs(Oid role, const char *query, const char *what, List **relids)
+{
+	Oid			save_userid;
+	int			save_sec;
+	char	   *canonical;
+	int			nest;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	nest = ScrmPinSettings();
+	PG_TRY();
+	{
+		canonical = ScrmCanonicalQuery(query, what);
+		if (relids)
+		{
+			/* the relations it reads (parsed once more: ScrmCanonicalQuery keeps no tree) */
+			List	   *raw = raw_parser(canonical, RAW_PARSE_DEFAULT);
+			Query	   *q = parse_analyze_fixedparams(linitial_node(RawStmt, raw), canonical, NULL, 0, NULL);
+
+			(void) collect_relations((Node *) q, relids);
+		}
+	}
+	PG_FINALLY();
+	{
+		ScrmUnpinSettings(nest);
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return canonical;
+}
 
 /* Collect the relations a query reads, subqueries and CTEs included */
 static bool
@@ -102,21 +142,12 @@ stored_canonical(const char *input, bool *distributed)
 	Oid			key_type;
 	char	   *time_zone;
 	char	   *stored = ScrmStoredQuery(input, &role, &time_zone, &key_type);
-	List	   *raw;
-	Query	   *q;
 	List	   *relids = NIL;
 	char	   *canonical;
-	int			nest;
 
 	if (stored == NULL)
 		return NULL;
-	nest = ScrmPinSettings();
-	canonical = ScrmCanonicalQuery(stored, input);
-	/* the relations it reads (parsed once more: ScrmCanonicalQuery keeps no tree) */
-	raw = raw_parser(canonical, RAW_PARSE_DEFAULT);
-	q = parse_analyze_fixedparams(linitial_node(RawStmt, raw), canonical, NULL, 0, NULL);
-	(void) collect_relations((Node *) q, &relids);
-	ScrmUnpinSettings(nest);
+	canonical = ScrmCanonicalQueryAs(role, stored, input, &relids);
 	*distributed = any_distributed(relids);
 	return canonical;
 }
