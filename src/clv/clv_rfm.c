@@ -501,25 +501,23 @@ read_purchases(const char *query, Timestamp as_of_local, const char *what, RfmRe
 /* The grouped read of the configured purchases (pushdown.c) */
 typedef struct GroupedRfm
 {
-	TimestampTz as_of;
-	Interval   *period;
 	ReturnSetInfo *rsinfo;
 	TupleDesc	rfm_desc;
 	MemoryContext row_cxt;
 } GroupedRfm;
 
+/* the configured purchases wrapped in scrm.rfm by customer (pushdown.c) */
 static char *
-wrap_purchases(const char *canonical, void *warg)
+wrap_purchases(const char *canonical, TimestampTz as_of, Interval *period)
 {
-	GroupedRfm *g = (GroupedRfm *) warg;
-	Timestamp	local = local_time(g->as_of);
+	Timestamp	local = local_time(as_of);
 	char	   *day = DatumGetCString(DirectFunctionCall1(date_out,
 														 DateADTGetDatum((DateADT) (local / USECS_PER_DAY))));
 
 	return ScrmPushdownPurchases(canonical,
-								 DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(g->as_of))),
+								 DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(as_of))),
 								 day,
-								 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(g->period))));
+								 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(period))));
 }
 
 /* columns of the grouped purchases: customer, counts, time range, summary */
@@ -553,7 +551,8 @@ put_grouped_rfm(void *arg, Datum *values, bool *isnull)
  * query, one row per customer read here
  */
 static void
-refresh_rfm_grouped(TimestampTz as_of, Interval *period, ReturnSetInfo *rsinfo, TupleDesc rfm_desc)
+refresh_rfm_grouped(const ScrmStoredInput *in, TimestampTz as_of, Interval *period, ReturnSetInfo *rsinfo,
+					TupleDesc rfm_desc)
 {
 	ScrmColumn	cols[13] = {
 		{"customer", SCRM_COL_KEY, true},
@@ -572,12 +571,10 @@ refresh_rfm_grouped(TimestampTz as_of, Interval *period, ReturnSetInfo *rsinfo, 
 	};
 	GroupedRfm	g;
 
-	g.as_of = as_of;
-	g.period = period;
 	g.rsinfo = rsinfo;
 	g.rfm_desc = rfm_desc;
 	g.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm rfm row", ALLOCSET_SMALL_SIZES);
-	(void) ScrmReadStoredGrouped("purchases", wrap_purchases, &g, cols, lengthof(cols), put_grouped_rfm, &g);
+	ScrmReadStoredGrouped(in, wrap_purchases(in->canonical, as_of, period), cols, lengthof(cols), put_grouped_rfm, &g);
 	MemoryContextDelete(g.row_cxt);
 }
 
@@ -602,6 +599,7 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz as_of;
 	double		period;
+	ScrmStoredInput stored;
 	RfmRead		rd;
 	RfmRow	   *rows;
 	TupleDesc	rfm_desc;
@@ -619,9 +617,9 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 	rfm_desc = lookup_rowtype_tupdesc_copy(TupleDescAttr(rsinfo->setDesc, 1)->atttypid, -1);
 	rfm_desc = BlessTupleDesc(rfm_desc);
 
-	if (query == NULL && ScrmPushdownWanted("purchases"))
+	if (query == NULL && ScrmPushdownInput("purchases", &stored))
 	{
-		refresh_rfm_grouped(as_of, PG_GETARG_INTERVAL_P(2), rsinfo, rfm_desc);
+		refresh_rfm_grouped(&stored, as_of, PG_GETARG_INTERVAL_P(2), rsinfo, rfm_desc);
 		PG_RETURN_NULL();
 	}
 	rows = read_purchases(query, local_time(as_of), "the purchase summary", &rd);

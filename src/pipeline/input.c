@@ -808,40 +808,27 @@ ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
 }
 
 /*
- * ScrmReadStoredRaw for a stored query wrapped (pushdown.c): the stored
- * query is checked and deparsed again as the configurer under the pinned
- * settings, in the configured time zone, and wrap(canonical, warg) gives the query that
- * runs, as the configurer, in the same sandbox.
+ * Run query, built around the stored input in (pushdown.c), as
+ * ScrmReadStoredRaw runs the stored query itself: as the configurer, in
+ * the configured time zone, keys checked against the configured type
  */
-bool
-ScrmReadStoredWrapped(const char *input, ScrmWrapFunc wrap, void *warg,
+void
+ScrmReadStoredWrapped(const ScrmStoredInput *in, const char *query,
 					  ScrmColumn *cols, int ncols, ScrmRowCallback callback,
 					  void *arg)
 {
-	Oid			role;
-	Oid			key_type;
-	char	   *time_zone;
-	char	   *query = ScrmStoredQuery(input, &role, &time_zone, &key_type);
-	char	   *wrapped;
 	int			nest,
-				pin,
 				i;
 
-	if (query == NULL)
-		return false;
 	nest = NewGUCNestLevel();
-	(void) set_config_option("TimeZone", time_zone, PGC_USERSET, PGC_S_SESSION,
+	(void) set_config_option("TimeZone", in->time_zone, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	pin = ScrmPinSettings();
-	wrapped = wrap(ScrmCanonicalQueryAs(role, query, input, NULL), warg);
-	ScrmUnpinSettings(pin);
 	for (i = 0; i < ncols; i++)
 		if (cols[i].type == SCRM_COL_KEY && cols[i].keys &&
 			!OidIsValid(ScrmKeysType(cols[i].keys)))
-			ScrmKeysExpect(cols[i].keys, key_type);
-	ScrmReadQueryAs(wrapped, input, role, cols, ncols, callback, arg, NULL);
+			ScrmKeysExpect(cols[i].keys, in->key_type);
+	ScrmReadQueryAs(query, in->input, in->role, cols, ncols, callback, arg, NULL);
 	AtEOXact_GUC(true, nest);
-	return true;
 }
 
 /*

@@ -84,12 +84,24 @@ extern void ScrmReadQueryAs(const char *query, const char *what, Oid role,
 extern bool ScrmReadStoredRaw(const char *input, ScrmColumn *cols, int ncols,
 							  ScrmRowCallback callback, void *arg,
 							  double *rows_estimate);
-struct List;
-typedef char *(*ScrmWrapFunc) (const char *canonical, void *warg);
-extern bool ScrmReadStoredWrapped(const char *input, ScrmWrapFunc wrap, void *warg,
+/*
+ * A stored input read once from scrm.config, its query checked and
+ * deparsed again as the configurer (pushdown.c): what a query wrapped
+ * around it is built from, and how it runs
+ */
+typedef struct ScrmStoredInput
+{
+	const char *input;
+	char	   *canonical;
+	Oid			role;
+	char	   *time_zone;
+	Oid			key_type;
+} ScrmStoredInput;
+
+extern void ScrmReadStoredWrapped(const ScrmStoredInput *in, const char *query,
 								  ScrmColumn *cols, int ncols,
 								  ScrmRowCallback callback, void *arg);
-extern bool ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *warg,
+extern void ScrmReadStoredGrouped(const ScrmStoredInput *in, const char *query,
 								  ScrmColumn *cols, int ncols,
 								  ScrmRowCallback callback, void *arg);
 
@@ -98,9 +110,7 @@ extern bool ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *wa
 #define SCRM_PUSHDOWN_ON 1
 #define SCRM_PUSHDOWN_AUTO 2
 extern int	scrm_pushdown;
-extern bool ScrmPushdownWanted(const char *input);
-extern char *ScrmCanonicalQueryAs(Oid role, const char *query, const char *what,
-								  struct List **relids);
+extern bool ScrmPushdownInput(const char *input, ScrmStoredInput *in);
 extern char *ScrmPushdownPurchases(const char *canonical, const char *as_of,
 								   const char *as_of_day, const char *period);
 
@@ -157,6 +167,8 @@ extern void ScrmUnpinSettings(int nest);
 extern void ScrmSandboxEnter(ScrmSandbox *sb, Oid role);
 extern void ScrmSandboxLeave(ScrmSandbox *sb, bool failed);
 extern char *ScrmCanonicalQuery(const char *query, const char *what);
+extern char *ScrmCanonicalParse(const char *query, const char *what,
+								struct Query **tree);
 extern void ScrmCheckReadOnly(struct Query *q, const char *what,
 							  const char *tag);
 extern char *ScrmStoredQuery(const char *input, Oid *role, char **time_zone,

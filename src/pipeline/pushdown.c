@@ -36,45 +36,6 @@
 
 int			scrm_pushdown = SCRM_PUSHDOWN_AUTO;
 
-/*
- * ScrmCanonicalQuery of a stored query as role, its configurer, under the
- * pinned settings: names resolve with their rights (a refresher need not
- * see the CRM's schemas), and nothing runs.
- */
-static bool collect_relations(Node *node, List **relids);
-
-char *
-ScrmCanonicalQueryAs(Oid role, const char *query, const char *what, List **relids)
-{
-	Oid			save_userid;
-	int			save_sec;
-	char	   *canonical;
-	int			nest;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	nest = ScrmPinSettings();
-	PG_TRY();
-	{
-		canonical = ScrmCanonicalQuery(query, what);
-		if (relids)
-		{
-			/* the relations it reads (parsed once more: ScrmCanonicalQuery keeps no tree) */
-			List	   *raw = raw_parser(canonical, RAW_PARSE_DEFAULT);
-			Query	   *q = parse_analyze_fixedparams(linitial_node(RawStmt, raw), canonical, NULL, 0, NULL);
-
-			(void) collect_relations((Node *) q, relids);
-		}
-	}
-	PG_FINALLY();
-	{
-		ScrmUnpinSettings(nest);
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
-	return canonical;
-}
-
 /* Collect the relations a query reads, subqueries and CTEs included */
 static bool
 collect_relations(Node *node, List **relids)
@@ -131,38 +92,45 @@ any_distributed(List *relids)
 }
 
 /*
- * The stored query of input, checked and deparsed again under the pinned
- * settings (see the header), or NULL when the input is not configured;
- * *distributed tells whether it reads a Citus distributed table.
+ * Read the stored input once (in), its query checked and deparsed again as
+ * the configurer under the pinned settings: names resolve with their
+ * rights (a refresher need not see the CRM's schemas) and nothing runs.
+ * Returns whether refresh should push its per-customer work down: the
+ * setting scrm.pushdown, auto when the query reads a Citus distributed
+ * table; false when the input is not configured.
  */
-static char *
-stored_canonical(const char *input, bool *distributed)
-{
-	Oid			role;
-	Oid			key_type;
-	char	   *time_zone;
-	char	   *stored = ScrmStoredQuery(input, &role, &time_zone, &key_type);
-	List	   *relids = NIL;
-	char	   *canonical;
-
-	if (stored == NULL)
-		return NULL;
-	canonical = ScrmCanonicalQueryAs(role, stored, input, &relids);
-	*distributed = any_distributed(relids);
-	return canonical;
-}
-
-/* Whether refresh should push the per-customer work of input down */
 bool
-ScrmPushdownWanted(const char *input)
+ScrmPushdownInput(const char *input, ScrmStoredInput *in)
 {
-	bool		distributed = false;
+	char	   *stored;
+	Query	   *tree = NULL;
+	List	   *relids = NIL;
+	Oid			save_userid;
+	int			save_sec;
+	int			nest;
 
 	if (scrm_pushdown == SCRM_PUSHDOWN_OFF)
 		return false;
-	if (stored_canonical(input, &distributed) == NULL)
+	memset(in, 0, sizeof(*in));
+	in->input = input;
+	stored = ScrmStoredQuery(input, &in->role, &in->time_zone, &in->key_type);
+	if (stored == NULL)
 		return false;
-	return scrm_pushdown == SCRM_PUSHDOWN_ON || distributed;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(in->role, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	nest = ScrmPinSettings();
+	PG_TRY();
+	{
+		in->canonical = ScrmCanonicalParse(stored, input, &tree);
+		(void) collect_relations((Node *) tree, &relids);
+	}
+	PG_FINALLY();
+	{
+		ScrmUnpinSettings(nest);
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return scrm_pushdown == SCRM_PUSHDOWN_ON || any_distributed(relids);
 }
 
 /*

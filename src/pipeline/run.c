@@ -620,15 +620,15 @@ read_grouped(void *arg, Datum *values, bool *isnull)
 }
 
 /*
- * ScrmReadStored for a stored input wrapped by wrap into one row per
+ * ScrmReadStored for query, the stored input in wrapped into one row per
  * customer (see read_grouped): cols[0] the customer, then "rows", the
  * reason counts, "time_from" and "time_to", then what the callback reads.
  */
-bool
-ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *warg,
+void
+ScrmReadStoredGrouped(const ScrmStoredInput *in, const char *query,
 					  ScrmColumn *cols, int ncols, ScrmRowCallback callback, void *arg)
 {
-	int			idx = rules_index(input);
+	int			idx = rules_index(in->input);
 	GroupedRead gr;
 	InputCheck *c;
 	int			i,
@@ -660,12 +660,10 @@ ScrmReadStoredGrouped(const char *input, ScrmWrapFunc wrap, void *warg,
 	gr.check = c;
 	gr.callback = callback;
 	gr.arg = arg;
-	if (!ScrmReadStoredWrapped(input, wrap, warg, cols, ncols, read_grouped, &gr))
-		return false;
+	ScrmReadStoredWrapped(in, query, cols, ncols, read_grouped, &gr);
 	c->read = true;
 	c->pushed_down = true;
 	c->key_type = cols[0].typid;
-	return true;
 }
 
 /* Append {"reason": n, ...} of the rows c skipped; returns their total */

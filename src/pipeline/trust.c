@@ -227,6 +227,13 @@ ScrmSandboxLeave(ScrmSandbox *sb, bool failed)
 char *
 ScrmCanonicalQuery(const char *query, const char *what)
 {
+	return ScrmCanonicalParse(query, what, NULL);
+}
+
+/* ScrmCanonicalQuery, and the parse tree it deparsed in *tree when given */
+char *
+ScrmCanonicalParse(const char *query, const char *what, Query **tree)
+{
 	List	   *raw = raw_parser(query, RAW_PARSE_DEFAULT);
 	RawStmt    *stmt;
 	Query	   *q;
@@ -251,6 +258,8 @@ ScrmCanonicalQuery(const char *query, const char *what)
 	nest = ScrmPinSettings();
 	text = pg_get_querydef(q, false);
 	ScrmUnpinSettings(nest);
+	if (tree)
+		*tree = q;
 	return text;
 }
 
