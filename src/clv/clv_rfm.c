@@ -657,6 +657,30 @@ scrm_refresh_rfm(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The (calibration_end, observation_end, period) arguments 1..3 of the
+ * holdout functions, checked; returns the period in seconds
+ */
+static double
+holdout_args(FunctionCallInfo fcinfo, TimestampTz *cal_end, TimestampTz *obs_end)
+{
+	double		period;
+
+	ScrmArgNotNull(fcinfo, 1, "calibration_end");
+	ScrmArgNotNull(fcinfo, 2, "observation_end");
+	ScrmArgNotNull(fcinfo, 3, "period");
+	*cal_end = PG_GETARG_TIMESTAMPTZ(1);
+	*obs_end = PG_GETARG_TIMESTAMPTZ(2);
+	period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(3));
+	check_params(*cal_end, period);
+	check_params(*obs_end, period);
+	if (*obs_end <= *cal_end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("observation_end must come after calibration_end")));
+	return period;
+}
+
+/*
  * scrm.holdout_summary(purchases, calibration_end, observation_end, period)
  *	 RETURNS TABLE (customer, frequency, recency, age, monetary,
  *					holdout_purchases, holdout_periods)
@@ -708,18 +732,7 @@ holdout_summary(FunctionCallInfo fcinfo, const char *query)
 				j,
 				k;
 
-	ScrmArgNotNull(fcinfo, 1, "calibration_end");
-	ScrmArgNotNull(fcinfo, 2, "observation_end");
-	ScrmArgNotNull(fcinfo, 3, "period");
-	cal_end = PG_GETARG_TIMESTAMPTZ(1);
-	obs_end = PG_GETARG_TIMESTAMPTZ(2);
-	period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(3));
-	check_params(cal_end, period);
-	check_params(obs_end, period);
-	if (obs_end <= cal_end)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("observation_end must come after calibration_end")));
+	period = holdout_args(fcinfo, &cal_end, &obs_end);
 	InitMaterializedSRF(fcinfo, 0);
 	cal_local = local_time(cal_end);
 	cal_day = (int32) floor((double) cal_local / USECS_PER_DAY);
@@ -798,18 +811,7 @@ scrm_repeat_by_period(PG_FUNCTION_ARGS)
 				j,
 				k;
 
-	ScrmArgNotNull(fcinfo, 1, "calibration_end");
-	ScrmArgNotNull(fcinfo, 2, "observation_end");
-	ScrmArgNotNull(fcinfo, 3, "period");
-	cal_end = PG_GETARG_TIMESTAMPTZ(1);
-	obs_end = PG_GETARG_TIMESTAMPTZ(2);
-	period = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(3));
-	check_params(cal_end, period);
-	check_params(obs_end, period);
-	if (obs_end <= cal_end)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("observation_end must come after calibration_end")));
+	period = holdout_args(fcinfo, &cal_end, &obs_end);
 	InitMaterializedSRF(fcinfo, 0);
 	cal_day = (int32) floor((double) local_time(cal_end) / USECS_PER_DAY);
 	period_days = period / SECS_PER_DAY;

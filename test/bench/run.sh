@@ -22,4 +22,4 @@ fi
 export igraph_ms igraph_comm scipy_ms
 pg_virtualenv -t -v 15 -o shared_buffers=1GB -o work_mem=256MB -o fsync=off -- \
   bash -c 'psql -X -q -v ON_ERROR_STOP=1 -v igraph_ms="$igraph_ms" -v igraph_comm="$igraph_comm" -v scipy_ms="$scipy_ms" -f test/bench/bench.sql &&
-           bash test/bench/load.sh'
+           bash test/bench/fits.sh && bash test/bench/load.sh'
