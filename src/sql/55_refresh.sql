@@ -571,9 +571,10 @@ AS $$
 DECLARE
   as_of timestamptz := (r->>'as_of')::timestamptz;
   cp interval := (r->'settings'->>'contract_period')::interval;
-  -- the period in seconds, a month counted as 30.436875 days (a first guess
-  -- that calendar arithmetic then corrects by one at most)
-  secs float8 := extract(epoch FROM cp) + extract(month FROM cp) * 37746;
+  -- the period in seconds, a month counted as 365.25 / 12 days as refresh
+  -- counts periods (a first guess that calendar arithmetic then corrects by
+  -- one at most)
+  secs float8 := extract(epoch FROM cp) + extract(month FROM cp) * 37800;
   m scrm.sbg;
   err_message text;
   err_detail text;
