@@ -5,6 +5,7 @@
 #   make test                 everything (pg_regress + pgTAP) on a throwaway cluster
 #   make demo                 the sample CRM, end to end (KEEP=1 keeps the cluster)
 #   make bench                benchmarks, each figure a ratio to a baseline of the same run
+#                             (SCALE="1000000 2000000" adds the refresh at those sizes)
 
 EXTENSION = social_crm
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(EXTENSION).control)
@@ -48,7 +49,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: $(UPGRADE_SOURCES) $(EXTENSION).control
 	cat $(UPGRADE_SOURCES) > $@
 
-.PHONY: test test-citus demo bench deps
+.PHONY: test test-citus demo bench bench-scale deps
 deps:
 	bash test/deps.sh
 
@@ -64,3 +65,7 @@ demo:
 
 bench:
 	bash test/bench/run.sh
+
+# only the refresh at scale: make bench-scale SCALE="1000000 2000000"
+bench-scale:
+	SCALE_ONLY=1 bash test/bench/run.sh

@@ -46,8 +46,9 @@ void
 _PG_init(void)
 {
 	DefineCustomIntVariable("scrm.max_memory",
-							"Working memory one social_crm computation may use.",
-							"Graphs and model fits larger than this fail with an error "
+							"Working memory social_crm may use in a session.",
+							"The graphs, key dictionaries, model fits and summaries alive at "
+							"once count together; beyond this they fail with an error "
 							"instead of exhausting the server's memory.",
 							&scrm_max_memory_kb,
 							1024 * 1024,
@@ -93,6 +94,37 @@ _PG_init(void)
 	MarkGUCPrefixReserved("scrm");
 }
 
+/*
+ * scrm.max_memory bounds the working memory of the whole session, not of
+ * one computation: a refresh keeps the shared graph while a graph step
+ * builds its own, a function with text keys holds its key dictionary and
+ * its graph.  Every budget adds what it holds to scrm_live_bytes; when its
+ * context goes (ScrmBudgetRelease, or the end of the query or transaction,
+ * an error's cleanup included) the callback below gives it back and
+ * reports, at DEBUG1, the most it held at once: what the README's sizing
+ * rule is measured with.
+ */
+static Size scrm_live_bytes = 0;
+
+typedef struct ScrmBudgetState
+{
+	MemoryContextCallback callback;
+	const char *what;
+	Size		live;			/* bytes held now */
+	Size		peak;			/* the most held at once */
+} ScrmBudgetState;
+
+static void
+budget_gone(void *arg)
+{
+	ScrmBudgetState *state = (ScrmBudgetState *) arg;
+
+	scrm_live_bytes -= Min(scrm_live_bytes, state->live);
+	state->live = 0;
+	elog(DEBUG1, "social_crm: %s used at most %zu kB of scrm.max_memory",
+		 state->what, state->peak / 1024);
+}
+
 /* Start a budget whose memory lives in a new child of the current context */
 void
 ScrmBudgetInit(ScrmBudget *budget, const char *what)
@@ -102,7 +134,13 @@ ScrmBudgetInit(ScrmBudget *budget, const char *what)
 											ALLOCSET_DEFAULT_SIZES);
 	budget->limit = (Size) scrm_max_memory_kb * 1024;
 	budget->used = 0;
+	budget->expected = 0;
 	budget->what = what;
+	budget->state = MemoryContextAllocZero(budget->context, sizeof(ScrmBudgetState));
+	budget->state->what = what;
+	budget->state->callback.func = budget_gone;
+	budget->state->callback.arg = budget->state;
+	MemoryContextRegisterResetCallback(budget->context, &budget->state->callback);
 }
 
 /* Free everything the budget allocated */
@@ -120,23 +158,63 @@ static Size
 budget_take(ScrmBudget *budget, Size nmemb, Size size)
 {
 	Size		bytes;
+	Size		others = scrm_live_bytes - Min(scrm_live_bytes, budget->state->live);
 
 	if (size != 0 && nmemb > (SIZE_MAX / 2) / size)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s is too large", budget->what)));
 	bytes = nmemb * size;
-	if (bytes > budget->limit || budget->used > budget->limit - bytes)
+	if (bytes > budget->limit || budget->used + others > budget->limit - bytes)
+	{
+		/*
+		 * What it needs: the input's estimate when known, else what it
+		 * asks now (a lower bound), besides what the session holds
+		 */
+		Size		need = Max(budget->used + bytes, budget->expected);
+		bool		estimated = need > budget->used + bytes;
+		Size		total_mb = (need + others + (1 << 20) - 1) >> 20;
+
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s needs more memory than scrm.max_memory allows",
 						budget->what),
-				 errdetail("It needs more than %zu kB; scrm.max_memory is %d kB.",
-						   (budget->used + bytes) / 1024, scrm_max_memory_kb),
-				 errhint("Raise scrm.max_memory, e.g. SET scrm.max_memory = '4GB', "
-						 "or reduce the input.")));
+				 others > 0 ?
+				 errdetail("It needs %s%zu kB, and other work of this session holds %zu kB; scrm.max_memory is %d kB.",
+						   estimated ? "about " : "more than ",
+						   need / 1024, others / 1024, scrm_max_memory_kb) :
+				 errdetail("It needs %s%zu kB; scrm.max_memory is %d kB.",
+						   estimated ? "about " : "more than ",
+						   need / 1024, scrm_max_memory_kb),
+				 errhint("Raise scrm.max_memory to %s%zu MB (SET scrm.max_memory = '%zuMB'), "
+						 "or reduce the input.",
+						 estimated ? "about " : "more than ",
+						 total_mb, estimated ? total_mb : total_mb + total_mb / 2 + 1)));
+	}
 	budget->used += bytes;
+	budget->state->live += bytes;
+	budget->state->peak = Max(budget->state->peak, budget->state->live);
+	scrm_live_bytes += bytes;
 	return bytes;
+}
+
+/* Give bytes back (an array freed or shrunk) */
+static void
+budget_give(ScrmBudget *budget, Size bytes)
+{
+	bytes = Min(bytes, budget->used);
+	budget->used -= bytes;
+	budget->state->live -= Min(budget->state->live, bytes);
+	scrm_live_bytes -= Min(scrm_live_bytes, bytes);
+}
+
+/* Bytes a budget may still take */
+Size
+ScrmBudgetRoom(const ScrmBudget *budget)
+{
+	Size		held = Max(budget->used, scrm_live_bytes);
+
+	return budget->limit > held ? budget->limit - held : 0;
 }
 
 /*
@@ -188,7 +266,7 @@ ScrmRealloc(ScrmBudget *budget, void *ptr, Size old_nmemb, Size new_nmemb,
 	if (new_nmemb > old_nmemb)
 		budget_take(budget, new_nmemb - old_nmemb, size);
 	else
-		budget->used -= (old_nmemb - new_nmemb) * size;
+		budget_give(budget, (old_nmemb - new_nmemb) * size);
 	ptr = repalloc_huge(ptr, Max(new_nmemb * size, 1));
 	if (new_nmemb > old_nmemb)
 		advise_huge(ptr, new_nmemb * size);
@@ -212,7 +290,7 @@ ScrmGrow(ScrmBudget *budget, void *ptr, int64 *cap, int64 n, Size size,
 	newcap = Max(*cap * 2, 1024);
 	if (*cap == 0)
 		newcap = Max(newcap, (int64) Min(rows_estimate * 1.1,
-										 (double) budget->limit / (3 * size)));
+										 (double) ScrmBudgetRoom(budget) / (3 * size)));
 	ptr = ScrmRealloc(budget, ptr, *cap, newcap, size);
 	*cap = newcap;
 	return ptr;
@@ -225,7 +303,7 @@ ScrmFree(ScrmBudget *budget, void *ptr, Size nmemb, Size size)
 	if (ptr == NULL)
 		return;
 	pfree(ptr);
-	budget->used -= Min(budget->used, nmemb * size);
+	budget_give(budget, nmemb * size);
 }
 
 /* Error unless value is a finite number */

@@ -22,15 +22,18 @@ extern int	scrm_leiden_iterations;
 
 /*
  * A memory budget: working memory of one graph or model computation,
- * checked against scrm.max_memory before each large allocation.  Memory is
- * taken from a private context so that an error or the end of the call
- * frees everything at once.
+ * checked before each large allocation against scrm.max_memory, which
+ * bounds what all budgets of the session hold together.  Memory is taken
+ * from a private context so that an error or the end of the call frees
+ * everything at once.
  */
 typedef struct ScrmBudget
 {
 	MemoryContext context;		/* where the big arrays live */
 	Size		limit;			/* bytes allowed (scrm.max_memory) */
 	Size		used;			/* bytes accounted so far */
+	struct ScrmBudgetState *state;	/* in context: what it holds, its peak */
+	Size		expected;		/* the input's estimated need, 0: unknown */
 	const char *what;			/* "graph", "model", ... for messages */
 } ScrmBudget;
 
@@ -62,6 +65,7 @@ ScrmMix64(uint64 x)
 
 extern void ScrmBudgetInit(ScrmBudget *budget, const char *what);
 extern void ScrmBudgetRelease(ScrmBudget *budget);
+extern Size ScrmBudgetRoom(const ScrmBudget *budget);
 extern void *ScrmAlloc(ScrmBudget *budget, Size nmemb, Size size);
 extern void *ScrmAlloc0(ScrmBudget *budget, Size nmemb, Size size);
 extern void *ScrmRealloc(ScrmBudget *budget, void *ptr, Size old_nmemb,

@@ -115,8 +115,9 @@ state_grow(FitState *st)
 				 errmsg("model fit needs more memory than scrm.max_memory allows"),
 				 errdetail("%lld distinct customer histories need %zu kB.",
 						   (long long) st->nrows, bytes / 1024),
-				 errhint("Raise scrm.max_memory, or round recency and age "
-						 "(e.g. to days) so that more histories coincide.")));
+				 errhint("Raise scrm.max_memory to more than %zu MB (SET scrm.max_memory = '%zuMB'), "
+						 "or round recency and age (e.g. to days) so that more histories coincide.",
+						 (bytes >> 20) + 1, 2 * ((bytes >> 20) + 1))));
 	st->slots = MemoryContextAllocHuge(GetMemoryChunkContext(old), bytes);
 	memset(st->slots, 0, bytes);
 	st->nslots = 2 * oldn;

@@ -472,9 +472,11 @@ BEGIN
   END IF;
   s := scrm._settings(cfg.settings);
   -- hash joins and aggregates over every customer: give them room while
-  -- refresh runs (restored at the end; an error ends the transaction anyway)
-  IF pg_size_bytes(caller_work_mem) < 256 * 1024 * 1024 THEN
-    PERFORM set_config('work_mem', '256MB', true);
+  -- refresh runs (restored at the end; an error ends the transaction
+  -- anyway), up to 256MB and a quarter of scrm.max_memory, so that a small
+  -- scrm.max_memory keeps PostgreSQL's own sorts and hashes small too
+  IF pg_size_bytes(caller_work_mem) < least(256 * 1024 * 1024, pg_size_bytes(coalesce(current_setting('scrm.max_memory', true), '1GB')) / 4) THEN
+    PERFORM set_config('work_mem', (least(256 * 1024, pg_size_bytes(coalesce(current_setting('scrm.max_memory', true), '1GB')) / 4096))::text || 'kB', true);
   END IF;
   -- purchase days, as_of and timestamps without time zone: in the time zone
   -- of configure, whoever refreshes (restored at the end)

@@ -193,63 +193,13 @@ SELECT 'bgnbd_fit', '5000000 customers',
 -- scrm.refresh on a generated CRM: 200k customers, 4M purchases, 2M
 -- relationships, 500k interactions (plus 20k referrals, 50k survey answers),
 -- against one serial scan of all inputs; per-step timings printed below
-SELECT setseed(0.17) \gset
-DROP SCHEMA IF EXISTS bcrm CASCADE;
-CREATE SCHEMA bcrm;
-CREATE TABLE bcrm.customers AS
-  SELECT c AS customer, random() < 0.85 AS social_consent FROM generate_series(1, 200000) c;
--- purchases as the BG/NBD story has them: each customer buys at a rate of
--- their own (exponential gaps, mean 2-41 days) from a start day of their own
--- and drops out after a geometric number of purchases (mean 2-41, by customer)
-CREATE TABLE bcrm.purchases AS
-  SELECT c AS customer, start + sum(gap) OVER (PARTITION BY c ORDER BY i) AS purchased_at, amount
-  FROM (SELECT cc.c, i, timestamptz '2022-01-01' + (abs(hashint8(cc.c)) % 365) * interval '1 day' AS start,
-               -ln(1 - random()) * (2 + abs(hashint8(cc.c * 7)) % 40) * interval '1 day' AS gap,
-               round((5 + 95 * power(random(), 2))::numeric, 2) AS amount
-        FROM (SELECT c, 1 + floor(-ln(1 - (abs(hashint8(c * 13)) % 100000) / 100000.0)
-                                  * (1 + abs(hashint8(c * 17)) % 40))::int AS k
-              FROM generate_series(1, 200000) c) cc, generate_series(1, cc.k) i) x;
-CREATE TABLE bcrm.relationships AS
-  SELECT s AS source, greatest(1, least(200000, s + (random() * 400 - 200)::bigint)) AS target,
-         (ARRAY['household', 'family', 'friend', 'colleague', 'community', 'follows', 'helped', 'referral'])[1 + floor(random() * 8)::int] AS kind,
-         random() AS strength, timestamptz '2023-12-31' - random() * interval '700 days' AS last_interaction_at
-  FROM (SELECT 1 + floor(random() * 200000)::bigint AS s FROM generate_series(1, 2000000)) g;
-CREATE TABLE bcrm.interactions AS
-  SELECT 1 + floor(random() * 200000)::bigint AS customer,
-         (ARRAY['answer_accepted', 'helped_customer', 'defended_brand', 'referral_sent', 'co_created',
-                'positive_mention', 'negative_mention', 'complaint'])[1 + floor(random() * 8)::int] AS kind,
-         timestamptz '2022-01-01' + random() * interval '730 days' AS occurred_at,
-         CASE WHEN random() < 0.6 THEN 1 + floor(random() * 200000)::bigint END AS counterparty,
-         floor(random() * 1000)::bigint AS audience, random() < 0.5 AS resolved
-  FROM generate_series(1, 500000);
-CREATE TABLE bcrm.referrals AS
-  SELECT 1 + floor(random() * 200000)::bigint AS referrer, 1 + floor(random() * 200000)::bigint AS referred,
-         10::numeric AS reward_cost
-  FROM generate_series(1, 20000);
-CREATE TABLE bcrm.surveys AS
-  SELECT 1 + floor(random() * 200000)::bigint AS customer, floor(random() * 11)::int AS score,
-         timestamptz '2023-01-01' + random() * interval '364 days' AS answered_at
-  FROM generate_series(1, 50000);
+-- (the generator, the scan and configure_crm are in crm.sql, which the
+-- scale run of scale.sh shares)
+\i test/bench/crm.sql
+SELECT bench.make_crm('bcrm', 200000) IS NOT NULL AS generated \gset
 VACUUM ANALYZE bcrm.customers, bcrm.purchases, bcrm.relationships, bcrm.interactions, bcrm.referrals, bcrm.surveys;
--- configure the bench CRM of schema crm (bcrm, or bcrmu keyed by uuid)
-CREATE OR REPLACE FUNCTION bench.configure_crm(crm text) RETURNS jsonb LANGUAGE sql AS $f$
-SELECT scrm.configure(
-  customers => format('SELECT customer, social_consent FROM %I.customers', crm),
-  purchases => format('SELECT customer, purchased_at, amount FROM %I.purchases', crm),
-  relationships => format('SELECT source, target, kind, strength, last_interaction_at FROM %I.relationships', crm),
-  interactions => format('SELECT customer, kind, occurred_at, counterparty, audience, resolved FROM %I.interactions', crm),
-  referrals => format('SELECT referrer, referred, reward_cost FROM %I.referrals', crm),
-  surveys => format('SELECT customer, score, answered_at FROM %I.surveys', crm),
-  settings => '{"as_of": "2024-01-01"}')
-$f$;
 SELECT bench.configure_crm('bcrm') IS NOT NULL AS configured \gset
-CREATE TEMP VIEW bcrm_scan AS
-  SELECT (SELECT count(*) + sum(customer) FROM bcrm.customers WHERE social_consent IS NOT NULL)
-       + (SELECT sum(customer) + sum(amount) + sum(date_part('epoch', purchased_at)) FROM bcrm.purchases)
-       + (SELECT sum(source) + sum(target) + sum(strength) + sum(length(kind)) FROM bcrm.relationships)
-       + (SELECT sum(customer) + sum(length(kind)) + sum(coalesce(counterparty, 0)) + sum(audience) FROM bcrm.interactions)
-       + (SELECT sum(referrer) + sum(referred) FROM bcrm.referrals)
-       + (SELECT sum(customer) + sum(score) FROM bcrm.surveys) AS total;
+CREATE TEMP VIEW bcrm_scan AS SELECT bench.crm_scan('bcrm') AS total;
 SELECT total AS warm FROM bcrm_scan \gset
 CREATE TEMP TABLE bcrm_steps (step_ms jsonb);
 INSERT INTO bench.result
