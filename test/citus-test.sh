@@ -119,6 +119,65 @@ events=$(q "$PORT" scrm_citus -At -c "SELECT (data_check->'interactions'->>'rows
   coalesce(data_check->'interactions'->>'rows_received', data_check->'interactions'->>'rows_read')
   FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
 
+# the trust rules on the cluster: a configurer and a refresher with the
+# README's grants (the refresher has no right on the CRM's tables), and a
+# configurer's query calling its own function that writes, which the
+# workers run when the query is pushed down to them
+q "$PORT" scrm_citus >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE ROLE scrm_cfg LOGIN;
+CREATE ROLE scrm_ref LOGIN;
+GRANT USAGE ON SCHEMA scrm, crm TO scrm_cfg;
+GRANT SELECT, INSERT, UPDATE, DELETE ON scrm.config TO scrm_cfg;
+GRANT SELECT ON scrm.relationship_kind, scrm.advocacy_kind TO scrm_cfg;
+GRANT SELECT ON ALL TABLES IN SCHEMA crm TO scrm_cfg;
+GRANT USAGE ON SCHEMA scrm TO scrm_ref;
+GRANT SELECT ON scrm.config, scrm.relationship_kind, scrm.advocacy_kind TO scrm_ref;
+GRANT SELECT, INSERT, DELETE ON scrm.customer_score, scrm.community_score, scrm.customer_history,
+  scrm.referral_credit TO scrm_ref;
+GRANT SELECT, INSERT ON scrm.refresh_log TO scrm_ref;
+GRANT USAGE ON SEQUENCE scrm.refresh_log_id_seq TO scrm_ref;
+CREATE TABLE crm.leak (x int);
+SELECT create_reference_table('crm.leak');
+GRANT SELECT, INSERT ON crm.leak TO scrm_cfg;
+CREATE FUNCTION crm.leak(c bigint) RETURNS numeric LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN INSERT INTO crm.leak VALUES (1); RETURN 0; END $f$;
+ALTER FUNCTION crm.leak(bigint) OWNER TO scrm_cfg;
+-- a write a worker can make on its own: a table in its session
+CREATE FUNCTION crm.scratch(c bigint) RETURNS numeric LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN CREATE TEMP TABLE IF NOT EXISTS scrm_scratch (x int); RETURN 0; END $f$;
+ALTER FUNCTION crm.scratch(bigint) OWNER TO scrm_cfg;
+SQL
+attempt="DO \$\$ BEGIN PERFORM scrm.refresh(); RAISE NOTICE 'refresh ok';
+  EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'refresh % %', SQLSTATE, SQLERRM; END \$\$"
+as_refresher=$(q "$PORT" scrm_citus -At 2>&1 <<SQL
+SET ROLE scrm_cfg;
+$(sed "s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure")
+RESET ROLE;
+SET ROLE scrm_ref;
+SET client_min_messages = notice;
+$attempt;
+RESET ROLE;
+SELECT count(*) FILTER (WHERE tier IS NOT NULL) FROM scrm.customer_score;
+SQL
+) || true
+writer=$(q "$PORT" scrm_citus -At 2>&1 <<SQL
+SET ROLE scrm_cfg;
+$(sed "s/'SELECT customer, purchased_at, amount FROM crm.purchases'/'SELECT customer, purchased_at, amount + crm.leak(customer) AS amount FROM crm.purchases'/; s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure")
+RESET ROLE;
+SET client_min_messages = notice;
+$attempt;
+SELECT 'rows written: ' || count(*) FROM crm.leak;
+SQL
+) || true
+scratch=$(q "$PORT" scrm_citus -At 2>&1 <<SQL
+SET ROLE scrm_cfg;
+$(sed "s/'SELECT customer, purchased_at, amount FROM crm.purchases'/'SELECT customer, purchased_at, amount + crm.scratch(customer) AS amount FROM crm.purchases'/; s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure")
+RESET ROLE;
+SET client_min_messages = notice;
+$attempt;
+SQL
+) || true
 echo "citus-test: purchases on $shards workers; single node $n_single customers, cluster $n_citus, $n_equal equal"
 echo "citus-test: purchases: $rows_read rows in the purchases query, $rows_received reached the coordinator (pushed down: $pushed)"
 echo "citus-test: interactions: ${events% *} rows, ${events#* } reached the coordinator (not pushed down yet)"
@@ -131,5 +190,14 @@ status=0
 [ "$pushed" = true ] && [ "$rows_received" -le "$n_single" ] && [ "$rows_received" -lt "$rows_read" ] || {
   echo "citus-test: FAIL: purchases were not summarised on the workers" >&2; status=1; }
 [ "$plan" -ge 2 ] || { echo "citus-test: FAIL: the per-customer aggregate is not in the workers' tasks" >&2; status=1; }
+echo "citus-test: configured by scrm_cfg, refreshed by scrm_ref (no right on the CRM's tables): $(grep -o 'refresh .*' <<<"$as_refresher" | head -1), $(tail -1 <<<"$as_refresher") customers scored"
+echo "citus-test: a configured query calling a function that writes a reference table, refreshed by a superuser: $(grep -o 'refresh .*' <<<"$writer" | head -1); $(grep -o 'rows written: .*' <<<"$writer")"
+grep -q 'refresh ok' <<<"$as_refresher" && [ "$(tail -1 <<<"$as_refresher")" = "$n_single" ] || {
+  echo "citus-test: FAIL: the README's refresher cannot refresh the distributed CRM" >&2; echo "$as_refresher" >&2; status=1; }
+echo "citus-test: a configured query calling a function that creates a table (on the workers, in their sessions): $(grep -o 'refresh .*' <<<"$scratch" | head -1)"
+grep -q 'refresh [0-9A-Z]\{5\} ' <<<"$writer" && grep -q 'rows written: 0' <<<"$writer" || {
+  echo "citus-test: FAIL: a configured query wrote on the cluster" >&2; echo "$writer" >&2; status=1; }
+grep -q 'refresh 25006' <<<"$scratch" || {
+  echo "citus-test: FAIL: a configured query's function did not run read-only on the workers" >&2; echo "$scratch" >&2; status=1; }
 [ $status = 0 ] && echo "citus-test: ok"
 exit $status

@@ -638,6 +638,7 @@ connect_and_prepare(const char *query, const char *what,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	ScrmSandboxWorkersReadOnly();
 	return prepare_read_only(query, what);
 }
 

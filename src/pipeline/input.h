@@ -166,6 +166,7 @@ extern int	ScrmPinSettings(void);
 extern void ScrmUnpinSettings(int nest);
 extern void ScrmSandboxEnter(ScrmSandbox *sb, Oid role);
 extern void ScrmSandboxLeave(ScrmSandbox *sb, bool failed);
+extern void ScrmSandboxWorkersReadOnly(void);
 extern char *ScrmCanonicalQuery(const char *query, const char *what);
 extern char *ScrmCanonicalParse(const char *query, const char *what,
 								struct Query **tree);

@@ -191,6 +191,27 @@ ScrmSandboxEnter(ScrmSandbox *sb, Oid role)
 }
 
 /*
+ * On a Citus coordinator, make the workers' part of an inner query
+ * read-only too: the functions a query calls run on the workers when its
+ * rows are there, in remote transactions that the sandbox's
+ * transaction_read_only does not reach.  SET TRANSACTION READ ONLY, with
+ * Citus's propagation of transaction settings pinned on, goes to every
+ * worker transaction of the subtransaction, open or opened later, and is
+ * rolled back with it.  Call inside the sandbox, connected to SPI.
+ */
+void
+ScrmSandboxWorkersReadOnly(void)
+{
+	/* (parallel mode refuses every write, and any change of a setting) */
+	if (IsInParallelMode() ||
+		GetConfigOption("citus.propagate_set_commands", true, false) == NULL)
+		return;
+	pin_setting("citus.propagate_set_commands", "local");
+	if (SPI_execute("SET TRANSACTION READ ONLY", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not make the inner query read-only on the workers");
+}
+
+/*
  * Leave the sandbox: roll the subtransaction back (user, settings and
  * anything written go with it) and release the session-level advisory
  * locks the query took, an error unless failed (the error path, before
