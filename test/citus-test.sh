@@ -150,10 +150,24 @@ ALTER FUNCTION crm.scratch(bigint) OWNER TO scrm_cfg;
 SQL
 attempt="DO \$\$ BEGIN PERFORM scrm.refresh(); RAISE NOTICE 'refresh ok';
   EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'refresh % %', SQLSTATE, SQLERRM; END \$\$"
+# the configure of $configure as scrm_cfg without its refresh, the
+# purchases' amount plus $1 (an expression over customer, or nothing)
+configure_as_cfg() {
+  echo "SET ROLE scrm_cfg;"
+  sed "s/'SELECT customer, purchased_at, amount FROM crm.purchases'/'SELECT customer, purchased_at, amount$1 AS amount FROM crm.purchases'/; s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure"
+  echo "RESET ROLE;"
+}
+# configured with the purchases' amount plus crm.$1(customer), refreshed by a superuser
+attack() {
+  q "$PORT" scrm_citus -At 2>&1 <<SQL
+$(configure_as_cfg " + crm.$1(customer)")
+SET client_min_messages = notice;
+$attempt;
+SELECT 'rows written: ' || count(*) FROM crm.leak;
+SQL
+}
 as_refresher=$(q "$PORT" scrm_citus -At 2>&1 <<SQL
-SET ROLE scrm_cfg;
-$(sed "s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure")
-RESET ROLE;
+$(configure_as_cfg "")
 SET ROLE scrm_ref;
 SET client_min_messages = notice;
 $attempt;
@@ -161,23 +175,8 @@ RESET ROLE;
 SELECT count(*) FILTER (WHERE tier IS NOT NULL) FROM scrm.customer_score;
 SQL
 ) || true
-writer=$(q "$PORT" scrm_citus -At 2>&1 <<SQL
-SET ROLE scrm_cfg;
-$(sed "s/'SELECT customer, purchased_at, amount FROM crm.purchases'/'SELECT customer, purchased_at, amount + crm.leak(customer) AS amount FROM crm.purchases'/; s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure")
-RESET ROLE;
-SET client_min_messages = notice;
-$attempt;
-SELECT 'rows written: ' || count(*) FROM crm.leak;
-SQL
-) || true
-scratch=$(q "$PORT" scrm_citus -At 2>&1 <<SQL
-SET ROLE scrm_cfg;
-$(sed "s/'SELECT customer, purchased_at, amount FROM crm.purchases'/'SELECT customer, purchased_at, amount + crm.scratch(customer) AS amount FROM crm.purchases'/; s/^SELECT scrm.refresh() IS NOT NULL;//" <<<"$configure")
-RESET ROLE;
-SET client_min_messages = notice;
-$attempt;
-SQL
-) || true
+writer=$(attack leak) || true
+scratch=$(attack scratch) || true
 echo "citus-test: purchases on $shards workers; single node $n_single customers, cluster $n_citus, $n_equal equal"
 echo "citus-test: purchases: $rows_read rows in the purchases query, $rows_received reached the coordinator (pushed down: $pushed)"
 echo "citus-test: interactions: ${events% *} rows, ${events#* } reached the coordinator (not pushed down yet)"
