@@ -3,8 +3,11 @@
 # on localhost) with the demo CRM distributed by customer, compared customer
 # by customer with a single-node refresh of the same CRM.  Builds Citus from
 # CITUS_SRC (default ../shared/vendor/citus) when it is not installed.
-# Prints the rows of purchases that reached the coordinator against the
-# rows the purchases query holds.  Non-zero exit on any failure.
+# Prints the rows of purchases and interactions that reached the coordinator
+# against the rows their queries hold.  The workers run in another time zone
+# and with the extension's default advocacy kinds, while the coordinator's
+# are changed: refresh must give the single node's results regardless.
+# Non-zero exit on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CITUS_SRC=${CITUS_SRC:-../shared/vendor/citus}
@@ -31,9 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 for p in "${ports[@]}"; do
+  # the workers' own time zone, far from the coordinator's (UTC here)
+  zone=$([ "$p" = "$PORT" ] && echo UTC || echo Pacific/Kiritimati)
   as_pg "$bin/initdb" -D "$base/n$p" -A trust -U postgres >/dev/null
   as_pg "$bin/pg_ctl" -D "$base/n$p" -l "$base/n$p.log" -w \
-    -o "-p $p -k $base -c listen_addresses=localhost -c shared_preload_libraries=citus -c fsync=off -c max_connections=100" \
+    -o "-p $p -k $base -c listen_addresses=localhost -c shared_preload_libraries=citus -c fsync=off -c max_connections=100 -c timezone=$zone" \
     start >/dev/null
 done
 q() { local port=$1 db=$2; shift 2; psql -X -q -v ON_ERROR_STOP=1 -h "$base" -p "$port" -U postgres -d "$db" "$@"; }
@@ -58,11 +63,14 @@ SELECT scrm.configure(
 SELECT scrm.refresh() IS NOT NULL;"
 results="SELECT customer_key, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
   advocacy_points, advocate_score, advocate_label, social_adjustment, total_value, tier, pagerank, community,
-  loss_if_churned FROM scrm.customer_score"
+  loss_if_churned, advocacy_event_kind, advocacy_event_at, advocacy_event_counterparty, advocacy_event_damping,
+  advocacy_event_points FROM scrm.customer_score"
 
 # one node: the demo CRM as plain tables
 q "$PORT" scrm_single -f test/demo/crm.sql >/dev/null
-q "$PORT" scrm_single -c "CREATE EXTENSION social_crm" -c "$configure" >/dev/null
+# a weight of the refreshing node's own (the workers keep the default)
+kinds="UPDATE scrm.advocacy_kind SET weight = 2.5 WHERE kind = 'co_created'"
+q "$PORT" scrm_single -c "CREATE EXTENSION social_crm" -c "$kinds" -c "$configure" >/dev/null
 q "$PORT" scrm_single -c "\\copy ($results) TO '$base/single.csv' WITH (FORMAT csv)"
 
 # the cluster: every table distributed by its customer column, co-located
@@ -82,7 +90,7 @@ SELECT create_distributed_table('crm.referrals', 'referrer', colocate_with => 'c
 SELECT create_distributed_table('crm.relationships', 'source', colocate_with => 'crm.customers');
 SQL
 shards=$(q "$PORT" scrm_citus -Atc "SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'crm.purchases'::regclass")
-q "$PORT" scrm_citus -c "$configure" >/dev/null
+q "$PORT" scrm_citus -c "$kinds" -c "$configure" >/dev/null
 q "$PORT" scrm_citus -c "\\copy ($results) TO '$base/citus.csv' WITH (FORMAT csv)"
 
 # every customer equal (1e-9 relative: sums over customers may add in another order)
@@ -102,7 +110,13 @@ SELECT (SELECT count(*) FROM single_r) || ' ' || (SELECT count(*) FROM citus_r) 
      AND s.advocate_score IS NOT DISTINCT FROM c.advocate_score AND s.advocate_label IS NOT DISTINCT FROM c.advocate_label
      AND pg_temp.near(s.social_adjustment, c.social_adjustment) AND pg_temp.near(s.total_value, c.total_value)
      AND s.tier = c.tier AND pg_temp.near(s.pagerank, c.pagerank) AND s.community IS NOT DISTINCT FROM c.community
-     AND pg_temp.near(s.loss_if_churned, c.loss_if_churned));
+     AND pg_temp.near(s.loss_if_churned, c.loss_if_churned)
+     AND s.advocacy_event_kind IS NOT DISTINCT FROM c.advocacy_event_kind
+     AND s.advocacy_event_at IS NOT DISTINCT FROM c.advocacy_event_at
+     AND s.advocacy_event_counterparty IS NOT DISTINCT FROM c.advocacy_event_counterparty
+     AND s.advocacy_event_damping IS NOT DISTINCT FROM c.advocacy_event_damping
+     AND coalesce(array_length(s.advocacy_event_points, 1), 0) = coalesce(array_length(c.advocacy_event_points, 1), 0)
+     AND NOT EXISTS (SELECT FROM unnest(s.advocacy_event_points, c.advocacy_event_points) p(a, b) WHERE NOT pg_temp.near(a, b)));
 SQL
 )
 read -r n_single n_citus n_equal <<<"$cmp"
@@ -116,8 +130,10 @@ explain=$(q "$PORT" scrm_citus -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT q.cus
   FROM (SELECT customer, purchased_at, amount FROM crm.purchases) q GROUP BY q.customer")
 plan=$(grep -cE 'Task Count|scrm.rfm' <<<"$explain" || true)
 events=$(q "$PORT" scrm_citus -At -c "SELECT (data_check->'interactions'->>'rows_read') || ' ' ||
-  coalesce(data_check->'interactions'->>'rows_received', data_check->'interactions'->>'rows_read')
-  FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
+  coalesce(data_check->'interactions'->>'rows_received', data_check->'interactions'->>'rows_read') || ' ' ||
+  coalesce(data_check->'interactions'->>'pushed_down', 'false') FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
+read -r events_read events_received events_pushed <<<"$events"
+event_customers=$(q "$PORT" scrm_citus -Atc "SELECT count(DISTINCT customer) FROM crm.interactions")
 
 # the trust rules on the cluster: a configurer and a refresher with the
 # README's grants (the refresher has no right on the CRM's tables), and a
@@ -179,7 +195,7 @@ writer=$(attack leak) || true
 scratch=$(attack scratch) || true
 echo "citus-test: purchases on $shards workers; single node $n_single customers, cluster $n_citus, $n_equal equal"
 echo "citus-test: purchases: $rows_read rows in the purchases query, $rows_received reached the coordinator (pushed down: $pushed)"
-echo "citus-test: interactions: ${events% *} rows, ${events#* } reached the coordinator (not pushed down yet)"
+echo "citus-test: interactions: $events_read rows of $event_customers customers in the interactions query, $events_received reached the coordinator (pushed down: $events_pushed)"
 echo "citus-test: the plan of the per-customer aggregate over the distributed purchases:"
 grep -E 'Custom Scan|Task Count|Node:|Aggregate|scrm.rfm' <<<"$explain" | sed 's/^/citus-test:   /' | head -8
 status=0
@@ -188,6 +204,8 @@ status=0
   echo "citus-test: FAIL: the cluster's results differ from the single node's" >&2; status=1; }
 [ "$pushed" = true ] && [ "$rows_received" -le "$n_single" ] && [ "$rows_received" -lt "$rows_read" ] || {
   echo "citus-test: FAIL: purchases were not summarised on the workers" >&2; status=1; }
+[ "$events_pushed" = true ] && [ "$events_received" -le "$event_customers" ] && [ "$events_received" -lt "$events_read" ] || {
+  echo "citus-test: FAIL: interactions were not summarised on the workers" >&2; status=1; }
 [ "$plan" -ge 2 ] || { echo "citus-test: FAIL: the per-customer aggregate is not in the workers' tasks" >&2; status=1; }
 echo "citus-test: configured by scrm_cfg, refreshed by scrm_ref (no right on the CRM's tables): $(grep -o 'refresh .*' <<<"$as_refresher" | head -1), $(tail -1 <<<"$as_refresher") customers scored"
 echo "citus-test: a configured query calling a function that writes a reference table, refreshed by a superuser: $(grep -o 'refresh .*' <<<"$writer" | head -1); $(grep -o 'rows written: .*' <<<"$writer")"

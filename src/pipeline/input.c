@@ -109,6 +109,8 @@ family_types(ScrmColType type)
 			return "timestamp with time zone, timestamp or date";
 		case SCRM_COL_BOOL:
 			return "boolean";
+		case SCRM_COL_ARRAY:
+			return "an array";
 	}
 	return "?";
 }
@@ -132,6 +134,8 @@ family_accepts(ScrmColType type, Oid typid)
 				typid == DATEOID;
 		case SCRM_COL_BOOL:
 			return typid == BOOLOID;
+		case SCRM_COL_ARRAY:
+			return OidIsValid(get_element_type(typid));
 	}
 	return false;
 }
@@ -338,6 +342,8 @@ convert_value(ScrmColumn *col, Datum value)
 {
 	if (col->type == SCRM_COL_KEY && col->keys != NULL)
 		return Int64GetDatum(ScrmKeyEncodeValue(col->keys, value, col->typid));
+	if (col->type == SCRM_COL_ARRAY)
+		return PointerGetDatum(PG_DETOAST_DATUM_PACKED(value));
 	switch (col->typid)
 	{
 		case INT2OID:
@@ -522,7 +528,7 @@ reader_pend(ReaderState *st, TupleTableSlot *slot)
 			continue;
 		}
 		values[i] = convert_value(col, slot->tts_values[a - 1]);
-		if (col->type == SCRM_COL_TEXT)
+		if (col->type == SCRM_COL_TEXT || col->type == SCRM_COL_ARRAY)
 			p->off = copy_varlena(st, values[i]);	/* the tuple goes away */
 	}
 	if (++st->npending == READER_KEY_BATCH)

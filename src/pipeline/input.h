@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "utils/resowner.h"
 
 /* Type families an inner-query column may belong to */
@@ -22,7 +23,8 @@ typedef enum ScrmColType
 	SCRM_COL_FLOAT,				/* any numeric type -> float8 */
 	SCRM_COL_TEXT,				/* text/varchar/char -> text Datum */
 	SCRM_COL_TIMESTAMPTZ,		/* timestamptz/timestamp/date -> TimestampTz */
-	SCRM_COL_BOOL				/* boolean */
+	SCRM_COL_BOOL,				/* boolean */
+	SCRM_COL_ARRAY				/* any array -> its varlena (summaries we build, pushdown.c) */
 } ScrmColType;
 
 /* One wanted column; attnum and typid are filled in by the reader */
@@ -96,6 +98,7 @@ typedef struct ScrmStoredInput
 	Oid			role;
 	char	   *time_zone;
 	Oid			key_type;
+	List	   *columns;		/* the names of its columns (String nodes) */
 } ScrmStoredInput;
 
 extern void ScrmReadStoredWrapped(const ScrmStoredInput *in, const char *query,
@@ -113,6 +116,10 @@ extern int	scrm_pushdown;
 extern bool ScrmPushdownInput(const char *input, ScrmStoredInput *in);
 extern char *ScrmPushdownPurchases(const char *canonical, const char *as_of,
 								   const char *as_of_day, const char *period);
+struct ScrmKinds;
+extern char *ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kinds,
+									  const char *as_of, const char *half_life,
+									  const int64 *excluded, int nexcluded);
 
 extern void ScrmCheckQuery(const char *query, const char *what, Oid role,
 						   ScrmColumn *cols, int ncols);

@@ -205,6 +205,8 @@ family_sql_type(ScrmColType type)
 			return TIMESTAMPTZOID;
 		case SCRM_COL_BOOL:
 			return BOOLOID;
+		case SCRM_COL_ARRAY:
+			return InvalidOid;	/* not a column of an input */
 	}
 	return InvalidOid;
 }

@@ -29,7 +29,11 @@
 #include "parser/analyze.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
+#include "utils/array.h"
+#include "utils/float.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "nodes/value.h"
 
 #include "input.h"
 #include "social_crm.h"
@@ -121,8 +125,17 @@ ScrmPushdownInput(const char *input, ScrmStoredInput *in)
 	nest = ScrmPinSettings();
 	PG_TRY();
 	{
+		ListCell   *lc;
+
 		in->canonical = ScrmCanonicalParse(stored, input, &tree);
 		(void) collect_relations((Node *) tree, &relids);
+		foreach(lc, tree->targetList)
+		{
+			TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+			if (!te->resjunk && te->resname)
+				in->columns = lappend(in->columns, makeString(pstrdup(te->resname)));
+		}
 	}
 	PG_FINALLY();
 	{
@@ -170,5 +183,123 @@ ScrmPushdownPurchases(const char *canonical, const char *as_of, const char *as_o
 					 "FROM (%s) q GROUP BY q.customer) g",
 					 t, t, t, day, time_ok, time_ok, used, t, used, t, used,
 					 t, quote_literal_cstr(as_of), quote_literal_cstr(period), used, canonical);
+	return sql.data;
+}
+
+/* Whether the stored query has a column of that name */
+static bool
+has_column(const ScrmStoredInput *in, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, in->columns)
+		if (strcmp(strVal(lfirst(lc)), name) == 0)
+			return true;
+	return false;
+}
+
+/* A constant array of SQL type type[] from n element texts */
+static char *
+array_literal(const char *const *elems, int n, const char *type)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+	ArrayType  *a;
+
+	for (i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(elems[i]);
+	a = construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT);
+	return psprintf("%s::pg_catalog.text[]::%s[]",
+					quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(a))),
+					type);
+}
+
+/*
+ * The interactions wrapped: per customer the rows, the rows the rules of
+ * run.c skip by reason (a NULL, infinite or after-as_of time), the time
+ * range, the rows kept (those whose counterparty is not among the
+ * excluded keys) and scrm._advocacy_events over them, scored with the
+ * given kinds.  Each counterparty of a customer is numbered by its rank
+ * among the customer's (0: the customer themself) and
+ * counterparty_keys[rank] is its key as text.  as_of and half_life are
+ * the texts of a timestamptz and an interval; excluded are ids of the run.
+ */
+char *
+ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kinds,
+						 const char *as_of, const char *half_life,
+						 const int64 *excluded, int nexcluded)
+{
+	StringInfoData sql;
+	const char *key_type = format_type_be_qualified(in->key_type);
+	bool		cp = has_column(in, "counterparty");
+	char	  **names = palloc(sizeof(char *) * Max(kinds->n, 1));
+	char	  **weights = palloc(sizeof(char *) * Max(kinds->n, 1));
+	char	   *at = quote_literal_cstr(as_of);
+	char	   *used,
+			   *kept,
+			   *kind;
+	int			i;
+
+	for (i = 0; i < kinds->n; i++)
+	{
+		names[i] = kinds->name[i];
+		weights[i] = float8out_internal(kinds->weight[i]);
+	}
+	used = psprintf("pg_catalog.isfinite(w.t) AND w.t <= %s::pg_catalog.timestamptz", at);
+	if (cp && nexcluded > 0)
+	{
+		char	  **keys = palloc(sizeof(char *) * nexcluded);
+
+		for (i = 0; i < nexcluded; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			keys[i] = ScrmRunKeyOut(excluded[i]);
+		}
+		kept = psprintf("(w.counterparty IS NULL OR NOT (w.counterparty OPERATOR(pg_catalog.=) ANY (%s)))",
+						array_literal((const char *const *) keys, nexcluded, key_type));
+	}
+	else
+		kept = "true";
+	kind = has_column(in, "resolved") ?
+		"CASE WHEN q.kind::pg_catalog.text OPERATOR(pg_catalog.=) 'complaint' AND q.resolved "
+		"THEN 'complaint_resolved' ELSE q.kind::pg_catalog.text END" : "q.kind::pg_catalog.text";
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT g.customer, g.rows, g.null_time, g.infinite_time, g.after_as_of, g.time_from, "
+					 "g.time_to, g.events, (g.a).positive, (g.a).negative, (g.a).distinct_counterparties, "
+					 "(g.a).converted, (g.a).event_kind, (g.a).event_at, (g.a).event_counterparty, "
+					 "(g.a).event_damping, (g.a).event_points, g.counterparty_keys "
+					 "FROM (SELECT w.customer, pg_catalog.count(*) AS rows, "
+					 "pg_catalog.count(*) FILTER (WHERE w.t IS NULL) AS null_time, "
+					 "pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.isfinite(w.t)) AS infinite_time, "
+					 "pg_catalog.count(*) FILTER (WHERE pg_catalog.isfinite(w.t) AND w.t > %s::pg_catalog.timestamptz) AS after_as_of, "
+					 "pg_catalog.min(w.t) FILTER (WHERE %s) AS time_from, "
+					 "pg_catalog.max(w.t) FILTER (WHERE %s) AS time_to, "
+					 "pg_catalog.count(*) FILTER (WHERE %s AND %s) AS events, "
+					 "scrm._advocacy_events(w.kind, w.t, w.cp, w.audience, %s::pg_catalog.timestamptz, "
+					 "%s::pg_catalog.interval, %s, %s) FILTER (WHERE %s AND %s) AS a, "
+					 "pg_catalog.array_agg(w.who ORDER BY w.r) FILTER (WHERE w.first AND w.who IS NOT NULL) "
+					 "AS counterparty_keys FROM (SELECT q.customer, %s AS kind, "
+					 "q.occurred_at::pg_catalog.timestamptz AS t, %s AS audience, ",
+					 at, used, used, used, kept, at, quote_literal_cstr(half_life),
+					 array_literal((const char *const *) names, kinds->n, "pg_catalog.text"),
+					 array_literal((const char *const *) weights, kinds->n, "pg_catalog.float8"),
+					 used, kept, kind,
+					 has_column(in, "audience") ? "q.audience::pg_catalog.int8" : "NULL::pg_catalog.int8");
+	if (cp)
+		appendStringInfoString(&sql,
+							   "q.counterparty, q.counterparty::pg_catalog.text AS who, "
+							   "CASE WHEN q.counterparty IS NULL THEN NULL "
+							   "WHEN q.counterparty OPERATOR(pg_catalog.=) q.customer THEN 0 "
+							   "ELSE pg_catalog.dense_rank() OVER (PARTITION BY q.customer ORDER BY q.counterparty) END AS cp, "
+							   "pg_catalog.dense_rank() OVER (PARTITION BY q.customer ORDER BY q.counterparty) AS r, "
+							   "pg_catalog.row_number() OVER (PARTITION BY q.customer, q.counterparty) "
+							   "OPERATOR(pg_catalog.=) 1 AS first ");
+	else
+		appendStringInfoString(&sql,
+							   "NULL::pg_catalog.text AS counterparty, NULL::pg_catalog.text AS who, "
+							   "NULL::pg_catalog.int8 AS cp, NULL::pg_catalog.int8 AS r, false AS first ");
+	appendStringInfo(&sql, "FROM (%s) q) w GROUP BY w.customer) g", in->canonical);
 	return sql.data;
 }

@@ -197,7 +197,8 @@ ScrmSandboxEnter(ScrmSandbox *sb, Oid role)
  * transaction_read_only does not reach.  SET TRANSACTION READ ONLY, with
  * Citus's propagation of transaction settings pinned on, goes to every
  * worker transaction of the subtransaction, open or opened later, and is
- * rolled back with it.  Call inside the sandbox, connected to SPI.
+ * rolled back with it; so does SET LOCAL TimeZone.  Call inside the
+ * sandbox, connected to SPI.
  */
 void
 ScrmSandboxWorkersReadOnly(void)
@@ -209,6 +210,14 @@ ScrmSandboxWorkersReadOnly(void)
 	pin_setting("citus.propagate_set_commands", "local");
 	if (SPI_execute("SET TRANSACTION READ ONLY", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not make the inner query read-only on the workers");
+	/*
+	 * and in the time zone of the configuration, in force here: the workers
+	 * would read local times and days in their own
+	 */
+	if (SPI_execute(psprintf("SET LOCAL TimeZone TO %s",
+							 quote_literal_cstr(GetConfigOption("TimeZone", false, false))),
+					false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not set the inner query's time zone on the workers");
 }
 
 /*

@@ -49,6 +49,8 @@ PG_FUNCTION_INFO_V1(scrm_advocacy_deserialize);
 PG_FUNCTION_INFO_V1(scrm_advocacy_final);
 PG_FUNCTION_INFO_V1(scrm_refresh_advocacy);
 PG_FUNCTION_INFO_V1(scrm_advocate_label);
+PG_FUNCTION_INFO_V1(scrm_advocacy_events_trans);
+PG_FUNCTION_INFO_V1(scrm_advocacy_events_final);
 
 /* Kinds the scoring treats specially, by name (SOCIAL.md §3) */
 #define KIND_SURVEY			"survey"
@@ -117,19 +119,14 @@ minus_interval(TimestampTz t, int32 months, int32 days)
 												   IntervalPGetDatum(&iv)));
 }
 
-/* Read scrm.advocacy_kind into the function's long-lived context */
-static AdvKinds *
-load_kinds(FunctionCallInfo fcinfo)
+/* Each kind's flags, by its name */
+static void
+set_kind_flags(AdvKinds *k, MemoryContext cxt)
 {
-	AdvKinds   *k = (AdvKinds *) fcinfo->flinfo->fn_extra;
 	int			i,
 				j;
 
-	if (k != NULL)
-		return k;
-	k = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AdvKinds));
-	ScrmLoadKinds("scrm.advocacy_kind", NULL, fcinfo->flinfo->fn_mcxt, &k->t);
-	k->flags = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(int16) * Max(k->t.n, 1));
+	k->flags = MemoryContextAllocZero(cxt, sizeof(int16) * Max(k->t.n, 1));
 	for (i = 0; i < k->t.n; i++)
 	{
 		const char *name = k->t.name[i];
@@ -146,6 +143,80 @@ load_kinds(FunctionCallInfo fcinfo)
 			strcmp(name + len - strlen(MENTION_SUFFIX), MENTION_SUFFIX) == 0)
 			k->flags[i] |= KIND_REACH;
 	}
+}
+
+/* Read scrm.advocacy_kind into the function's long-lived context */
+static AdvKinds *
+load_kinds(FunctionCallInfo fcinfo)
+{
+	AdvKinds   *k = (AdvKinds *) fcinfo->flinfo->fn_extra;
+
+	if (k != NULL)
+		return k;
+	k = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AdvKinds));
+	ScrmLoadKinds("scrm.advocacy_kind", NULL, fcinfo->flinfo->fn_mcxt, &k->t);
+	set_kind_flags(k, fcinfo->flinfo->fn_mcxt);
+	fcinfo->flinfo->fn_extra = k;
+	return k;
+}
+
+static void
+invalid_kinds(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid advocacy kinds: %s", why),
+			 errhint("Pass the kinds and weights of scrm.advocacy_kind, ordered by kind COLLATE \"C\".")));
+}
+
+/*
+ * The kinds given as arguments names_arg (text[], ascending in strcmp
+ * order, as scrm.advocacy_kind is read) and weights_arg (float8[]), read
+ * once into the function's long-lived context: a query run elsewhere (a
+ * Citus worker) scores with the kinds of the node that built it.
+ */
+static AdvKinds *
+arg_kinds(FunctionCallInfo fcinfo, int names_arg, int weights_arg)
+{
+	AdvKinds   *k = (AdvKinds *) fcinfo->flinfo->fn_extra;
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	ArrayType  *names,
+			   *weights;
+	Datum	   *nv,
+			   *wv;
+	bool	   *nn,
+			   *wn;
+	int			n,
+				nw,
+				i;
+
+	if (k != NULL)
+		return k;
+	if (PG_ARGISNULL(names_arg) || PG_ARGISNULL(weights_arg))
+		invalid_kinds("kinds and weights must not be null");
+	names = PG_GETARG_ARRAYTYPE_P(names_arg);
+	weights = PG_GETARG_ARRAYTYPE_P(weights_arg);
+	if (ARR_NDIM(names) > 1 || ARR_NDIM(weights) > 1)
+		invalid_kinds("kinds and weights must be one-dimensional");
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &nv, &nn, &n);
+	deconstruct_array(weights, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &wv, &wn, &nw);
+	if (n != nw)
+		invalid_kinds("as many weights as kinds are needed");
+	k = MemoryContextAllocZero(cxt, sizeof(AdvKinds));
+	k->t.n = n;
+	k->t.name = MemoryContextAllocZero(cxt, sizeof(char *) * Max(n, 1));
+	k->t.weight = MemoryContextAllocZero(cxt, sizeof(double) * Max(n, 1));
+	k->t.flag = MemoryContextAllocZero(cxt, sizeof(bool) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		if (nn[i] || wn[i] || !isfinite(DatumGetFloat8(wv[i])))
+			invalid_kinds("a kind or a weight is null, or a weight is not finite");
+		k->t.name[i] = MemoryContextStrdup(cxt, TextDatumGetCString(nv[i]));
+		k->t.weight[i] = DatumGetFloat8(wv[i]);
+		if (i > 0 && strcmp(k->t.name[i - 1], k->t.name[i]) >= 0)
+			invalid_kinds("the kinds must be distinct and ascending");
+	}
+	set_kind_flags(k, cxt);
 	fcinfo->flinfo->fn_extra = k;
 	return k;
 }
@@ -184,6 +255,17 @@ set_params(AdvState *st, TimestampTz as_of, double half_life,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of and half_life must be the same for every row of a group")));
+}
+
+/* set_params with the windows of as_of, computed for a group's first row */
+static void
+group_params(AdvState *st, TimestampTz as_of, double half_life)
+{
+	if (st->have_params)
+		set_params(st, as_of, half_life, st->oldest, st->survey_from);
+	else
+		set_params(st, as_of, half_life, minus_interval(as_of, EVENT_HORIZON_MONTHS, 0),
+				   minus_interval(as_of, 0, SURVEY_WINDOW_DAYS));
 }
 
 static void
@@ -320,11 +402,7 @@ scrm_advocacy_trans(PG_FUNCTION_ARGS)
 	if (nargs > 6 && !PG_ARGISNULL(6))
 		half_life = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(6));
 	check_params(PG_ARGISNULL(3) || (nargs > 6 && PG_ARGISNULL(6)), as_of, half_life);
-	if (st->have_params)
-		set_params(st, as_of, half_life, st->oldest, st->survey_from);
-	else
-		set_params(st, as_of, half_life, minus_interval(as_of, EVENT_HORIZON_MONTHS, 0),
-				   minus_interval(as_of, 0, SURVEY_WINDOW_DAYS));
+	group_params(st, as_of, half_life);
 
 	/* rows without a kind or a time carry no event, as aggregates skip NULLs */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -657,6 +735,135 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
+/*
+ * scrm._advocacy_events(kind, occurred_at, counterparty, audience, as_of,
+ * half_life, kinds, weights): what scrm._refresh_advocacy needs of one
+ * customer's interactions, computed where they are (a Citus worker, see
+ * pushdown.c).  counterparty is a number for each distinct counterparty of
+ * the customer, 0 for the customer themself; the kinds and their weights
+ * are given (arg_kinds), so every node scores with those of the node that
+ * refreshes.  A survey kind carries no event (an interaction has no score).
+ *
+ * transition: (state, kind, occurred_at, counterparty, audience, as_of,
+ * half_life, kinds, weights); combine, serialize and deserialize are
+ * scrm.advocacy's
+ */
+Datum
+scrm_advocacy_events_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	AdvState   *st;
+	AdvInput	in;
+	AdvEvent	ev;
+	TimestampTz as_of;
+	double		half_life;
+	const AdvKinds *kinds;
+	text	   *kind;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "advocacy transition function called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggcxt, sizeof(AdvState)) :
+		(AdvState *) PG_GETARG_POINTER(0);
+	as_of = PG_ARGISNULL(5) ? 0 : PG_GETARG_TIMESTAMPTZ(5);
+	half_life = PG_ARGISNULL(6) ? 0.0 : ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(6));
+	check_params(PG_ARGISNULL(5) || PG_ARGISNULL(6), as_of, half_life);
+	group_params(st, as_of, half_life);
+	kinds = arg_kinds(fcinfo, 7, 8);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+
+	kind = PG_GETARG_TEXT_PP(1);
+	memset(&in, 0, sizeof(in));
+	in.kind = VARDATA_ANY(kind);
+	in.kind_len = VARSIZE_ANY_EXHDR(kind);
+	in.t = PG_GETARG_TIMESTAMPTZ(2);
+	in.has_counterparty = !PG_ARGISNULL(3);
+	in.counterparty = in.has_counterparty ? PG_GETARG_INT64(3) : 0;
+	in.has_audience = !PG_ARGISNULL(4);
+	in.audience = in.has_audience ? PG_GETARG_INT64(4) : 0;
+	in.full_form = true;
+	in.has_customer = true;
+	in.customer = 0;
+	if (make_event(kinds, st, &in, &ev))
+		add_event(st, aggcxt, &ev);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * final: (positive, negative, distinct_counterparties, converted, and the
+ * events that counted in scoring order: kind index, time, counterparty
+ * number, place in its damping series, points; NULL arrays: none)
+ */
+Datum
+scrm_advocacy_events_final(PG_FUNCTION_ARGS)
+{
+	AdvState   *st = PG_ARGISNULL(0) ? NULL : (AdvState *) PG_GETARG_POINTER(0);
+	int64		n = st ? st->n : 0;
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9] = {false};
+	AdvResult	r;
+	AdvEvent   *ev;
+	double	   *points;
+	int32	   *damping;
+	Datum	   *kind,
+			   *at,
+			   *who,
+			   *damp,
+			   *pts;
+	bool	   *who_null;
+	int			dims[1];
+	int			lbs[1] = {1};
+	int64		i;
+	int			m = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "advocacy must return a composite type");
+	/* sort a copy (the state may be finalised again) */
+	ev = palloc(sizeof(AdvEvent) * Max(n, 1));
+	points = palloc(sizeof(double) * Max(n, 1));
+	damping = palloc(sizeof(int32) * Max(n, 1));
+	if (n > 0)
+		memcpy(ev, st->ev, n * sizeof(AdvEvent));
+	qsort(ev, n, sizeof(AdvEvent), event_cmp);
+	score_events(st, ev, n, palloc(sizeof(int64) * Max(n, 1)), &r, points, damping);
+	values[0] = Float8GetDatum(r.pos);
+	values[1] = Float8GetDatum(r.neg);
+	values[2] = Int32GetDatum((int32) r.distinct);
+	values[3] = BoolGetDatum(r.converted);
+
+	kind = palloc(sizeof(Datum) * Max(n, 1));
+	at = palloc(sizeof(Datum) * Max(n, 1));
+	who = palloc(sizeof(Datum) * Max(n, 1));
+	who_null = palloc(sizeof(bool) * Max(n, 1));
+	damp = palloc(sizeof(Datum) * Max(n, 1));
+	pts = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		if (isnan(points[i]))
+			continue;
+		kind[m] = Int32GetDatum(ev[i].kind);
+		at[m] = TimestampTzGetDatum(ev[i].t);
+		who_null[m] = !(ev[i].flags & EV_HAS_COUNTERPARTY);
+		who[m] = Int64GetDatum(ev[i].counterparty);
+		damp[m] = Int32GetDatum(damping[i]);
+		pts[m] = Float8GetDatum(points[i]);
+		m++;
+	}
+	for (i = 4; i < 9; i++)
+		nulls[i] = m == 0;
+	if (m > 0)
+	{
+		dims[0] = m;
+		values[4] = PointerGetDatum(construct_md_array(kind, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
+		values[5] = PointerGetDatum(construct_md_array(at, NULL, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[6] = PointerGetDatum(construct_md_array(who, who_null, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[7] = PointerGetDatum(construct_md_array(damp, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
+		values[8] = PointerGetDatum(construct_md_array(pts, NULL, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
 /* One kept row of scrm._refresh_advocacy's events query */
 typedef struct AdvRow
 {
@@ -801,6 +1008,20 @@ row_customer_cmp(const void *a, const void *b)
 	return ScrmCmpInt64(&((const AdvRow *) a)->customer, &((const AdvRow *) b)->customer);
 }
 
+/* The configured survey answers, as the role that configured them */
+static void
+read_configured_surveys(AdvRead *rd)
+{
+	ScrmColumn	scols[3] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"score", SCRM_COL_ID, true},
+		{"answered_at", SCRM_COL_TIMESTAMPTZ, true},
+	};
+
+	rd->survey = CStringGetTextDatum("survey");
+	(void) ScrmReadStored("surveys", scols, 3, read_survey, rd, NULL);
+}
+
 /*
  * The events of the configured inputs, as the role that configured them:
  * the interactions and the survey answers (either may be absent)
@@ -816,38 +1037,31 @@ read_configured_events(AdvRead *rd)
 		{"audience", SCRM_COL_ID, false},
 		{"resolved", SCRM_COL_BOOL, false},
 	};
-	ScrmColumn	scols[3] = {
-		{"customer", SCRM_COL_KEY, true},
-		{"score", SCRM_COL_ID, true},
-		{"answered_at", SCRM_COL_TIMESTAMPTZ, true},
-	};
 
 	rd->complaint_resolved = CStringGetTextDatum("complaint_resolved");
-	rd->survey = CStringGetTextDatum("survey");
 	(void) ScrmReadStored("interactions", icols, 6, read_interaction, rd, &rd->rows_estimate);
-	(void) ScrmReadStored("surveys", scols, 3, read_survey, rd, NULL);
+	read_configured_surveys(rd);
 }
 
-/*
- * The events that counted for one customer, for scrm.explain: five arrays
- * (kind, time, counterparty key, damping place k, points = weight x reach
- * or survey class / k x decay) into values[0..4], NULL without any.
- * Surveys that do not count are left out.  Counterparties are the run's
- * customer keys when the events are the configured ones (by_run), else the
- * ids.
- */
-static void
-event_arrays(const AdvRead *rd, const AdvEvent *ev, int64 n, const double *points,
-			 const int32 *damping, bool by_run, Datum *values, bool *nulls)
+/* One event of scrm.explain's arrays */
+typedef struct ExplainEvent
 {
-	Datum	   *kind = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *at = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *who = palloc(sizeof(Datum) * Max(n, 1));
-	bool	   *who_null = palloc(sizeof(bool) * Max(n, 1));
-	Datum	   *damp = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *pts = palloc(sizeof(Datum) * Max(n, 1));
-	int			dims[1];
-	int			lbs[1] = {1};
+	int32		kind;			/* index in the kinds */
+	TimestampTz at;
+	Datum		who;			/* the counterparty's key as text; 0: none */
+	int32		damping;
+	double		points;
+} ExplainEvent;
+
+/*
+ * The events that counted of n scored events (surveys that do not count
+ * left out) into out: counterparties are the run's customer keys when the
+ * events are the configured ones (by_run), else the ids.  Returns how many.
+ */
+static int
+explain_events(const AdvEvent *ev, int64 n, const double *points, const int32 *damping,
+			   bool by_run, ExplainEvent *out)
+{
 	int64		i;
 	int			m = 0;
 
@@ -855,26 +1069,369 @@ event_arrays(const AdvRead *rd, const AdvEvent *ev, int64 n, const double *point
 	{
 		if (isnan(points[i]))
 			continue;
-		kind[m] = CStringGetTextDatum(rd->kinds->t.name[ev[i].kind]);
-		at[m] = TimestampTzGetDatum(ev[i].t);
-		who_null[m] = !(ev[i].flags & EV_HAS_COUNTERPARTY);
-		who[m] = who_null[m] ? (Datum) 0 :
+		out[m].kind = ev[i].kind;
+		out[m].at = ev[i].t;
+		out[m].who = !(ev[i].flags & EV_HAS_COUNTERPARTY) ? (Datum) 0 :
 			CStringGetTextDatum(by_run ? ScrmRunKeyOut(ev[i].counterparty)
 								: psprintf(INT64_FORMAT, ev[i].counterparty));
-		damp[m] = Int32GetDatum(damping[i]);
-		pts[m] = Float8GetDatum(points[i]);
+		out[m].damping = damping[i];
+		out[m].points = points[i];
 		m++;
 	}
+	return m;
+}
+
+/*
+ * m events for scrm.explain as five arrays (kind, time, counterparty key,
+ * damping place k, points = weight x reach or survey class / k x decay)
+ * into values[0..4], NULL without any
+ */
+static void
+explain_arrays(const AdvKinds *kinds, const ExplainEvent *e, int m, Datum *values, bool *nulls)
+{
+	Datum	   *kind = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *at = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *who = palloc(sizeof(Datum) * Max(m, 1));
+	bool	   *who_null = palloc(sizeof(bool) * Max(m, 1));
+	Datum	   *damp = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *pts = palloc(sizeof(Datum) * Max(m, 1));
+	int			dims[1] = {m};
+	int			lbs[1] = {1};
+	int			i;
+
 	for (i = 0; i < 5; i++)
 		nulls[i] = m == 0;
 	if (m == 0)
 		return;
-	dims[0] = m;
+	for (i = 0; i < m; i++)
+	{
+		kind[i] = CStringGetTextDatum(kinds->t.name[e[i].kind]);
+		at[i] = TimestampTzGetDatum(e[i].at);
+		who[i] = e[i].who;
+		who_null[i] = e[i].who == (Datum) 0;
+		damp[i] = Int32GetDatum(e[i].damping);
+		pts[i] = Float8GetDatum(e[i].points);
+	}
 	values[0] = PointerGetDatum(construct_md_array(kind, NULL, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 	values[1] = PointerGetDatum(construct_md_array(at, NULL, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_md_array(who, who_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_md_array(damp, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
 	values[4] = PointerGetDatum(construct_md_array(pts, NULL, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* One customer's interactions as summarised where they are (pushdown.c) */
+typedef struct AdvPushed
+{
+	int64		events;			/* rows kept */
+	double		pos;
+	double		neg;
+	int32		distinct;
+	bool		converted;
+	int			m;
+	ExplainEvent *e;			/* the events that counted, in scoring order */
+} AdvPushed;
+
+/* Scratch space for scoring one customer's events */
+typedef struct AdvScratch
+{
+	int64		cap;
+	AdvEvent   *ev;
+	int64	   *helped;
+	double	   *points;
+	int32	   *damping;
+	ExplainEvent *explain;
+} AdvScratch;
+
+static void
+scratch_init(AdvRead *rd, AdvScratch *sc, int64 n)
+{
+	sc->cap = Max(n, 1);
+	sc->ev = ScrmAlloc(&rd->budget, sc->cap, sizeof(AdvEvent));
+	sc->helped = ScrmAlloc(&rd->budget, sc->cap, sizeof(int64));
+	sc->points = ScrmAlloc(&rd->budget, sc->cap, sizeof(double));
+	sc->damping = ScrmAlloc(&rd->budget, sc->cap, sizeof(int32));
+	sc->explain = ScrmAlloc(&rd->budget, sc->cap, sizeof(ExplainEvent));
+}
+
+/*
+ * One customer's row of scrm._refresh_advocacy: the rows kept of the
+ * events read here, the n events among them (in sc->ev, scored here) and
+ * with p what the customer's interactions came to where they are
+ */
+static void
+emit_customer(const AdvRead *rd, ReturnSetInfo *rsinfo, AdvScratch *sc, int64 customer,
+			  int64 rows, int64 n, bool by_run, const AdvPushed *p)
+{
+	Datum		values[14];
+	bool		nulls[14] = {false};
+	AdvResult	r;
+	ExplainEvent *e = sc->explain;
+	int			m,
+				k = 0;
+
+	qsort(sc->ev, n, sizeof(AdvEvent), event_cmp);
+	score_events(&rd->params, sc->ev, n, sc->helped, &r, sc->points, sc->damping);
+	m = explain_events(sc->ev, n, sc->points, sc->damping, by_run, sc->explain);
+	if (p)
+	{
+		ExplainEvent *merged = palloc(sizeof(ExplainEvent) * Max(m + p->m, 1));
+		int			a = 0,
+					b = 0,
+					c = 0;
+
+		/* the sums are those of one scoring: interactions, then the survey */
+		r.pos += p->pos;
+		r.neg += p->neg;
+		r.distinct += p->distinct;
+		r.converted = r.converted || p->converted;
+		rows += p->events;
+		/* both in scoring order, which is by kind first */
+		while (a < p->m || b < m)
+			merged[c++] = b >= m || (a < p->m && p->e[a].kind <= e[b].kind) ? p->e[a++] : e[b++];
+		e = merged;
+		m = c;
+	}
+	values[k++] = Int64GetDatum(customer);
+	values[k++] = Int64GetDatum(rows);
+	values[k++] = Float8GetDatum(r.pos - r.neg);
+	values[k++] = Float8GetDatum(valence(&r));
+	values[k++] = Int32GetDatum((int32) r.distinct);
+	values[k++] = BoolGetDatum(r.converted);
+	values[k] = Int32GetDatum(r.survey_score);
+	nulls[k++] = r.survey_score < 0;
+	values[k++] = Float8GetDatum(r.pos);
+	values[k++] = Float8GetDatum(r.neg);
+	explain_arrays(rd->kinds, e, m, values + k, nulls + k);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Sort the rows read by customer and size the scratch for the largest */
+static void
+sort_rows(AdvRead *rd, AdvScratch *sc)
+{
+	int64		i,
+				j,
+				n = 1;
+
+	ScrmSort(rd->rows, rd->n, sizeof(AdvRow), row_customer_cmp);
+	for (i = 0; i < rd->n; i = j)
+	{
+		for (j = i + 1; j < rd->n && rd->rows[j].customer == rd->rows[i].customer; j++)
+			;
+		n = Max(n, j - i);
+	}
+	scratch_init(rd, sc, n);
+}
+
+/* The events of rows[i..j) into the scratch; returns how many */
+static int64
+customer_events(const AdvRead *rd, AdvScratch *sc, int64 i, int64 j)
+{
+	int64		n = 0;
+
+	for (; i < j; i++)
+		if (!(rd->rows[i].ev.flags & ROW_NO_EVENT))
+			sc->ev[n++] = rd->rows[i].ev;
+	return n;
+}
+
+/* The configured interactions summarised where they are, merged with the surveys read here */
+typedef struct PushedRead
+{
+	AdvRead    *rd;
+	ReturnSetInfo *rsinfo;
+	AdvScratch	sc;
+	bool	   *taken;			/* the surveys of rows[i]'s customer are emitted */
+	MemoryContext row_cxt;
+} PushedRead;
+
+static void
+invalid_summary(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("invalid advocacy summary from the interactions query")));
+}
+
+/* One customer's array column of a summary, deconstructed; n: its length */
+static Datum *
+summary_array(Datum value, Oid elemtype, int len, bool byval, char align, bool **nulls, int *n)
+{
+	ArrayType  *a = DatumGetArrayTypeP(value);
+	Datum	   *elems;
+
+	if (ARR_ELEMTYPE(a) != elemtype || ARR_NDIM(a) > 1)
+		invalid_summary();
+	deconstruct_array(a, elemtype, len, byval, align, &elems, nulls, n);
+	return elems;
+}
+
+/*
+ * One row of the wrapped interactions (ScrmPushdownInteractions): the
+ * customer, the counts read_grouped checks, then events kept, positive,
+ * negative, distinct counterparties, converted, the five arrays of
+ * scrm._advocacy_events and the counterparties' keys by number
+ */
+static void
+read_pushed(void *arg, Datum *values, bool *isnull)
+{
+	PushedRead *pr = (PushedRead *) arg;
+	AdvRead    *rd = pr->rd;
+	int64		customer = DatumGetInt64(values[0]);
+	AdvPushed	p;
+	int64		i = 0,
+				j = 0,
+				n = 0;
+	MemoryContext old;
+
+	if (!id_member(&rd->customers, customer))
+		return;
+	old = MemoryContextSwitchTo(pr->row_cxt);
+	memset(&p, 0, sizeof(p));
+	p.events = DatumGetInt64(values[7]);
+	if (!isnull[8])
+	{
+		p.pos = DatumGetFloat8(values[8]);
+		p.neg = DatumGetFloat8(values[9]);
+		p.distinct = (int32) DatumGetInt64(values[10]);
+		p.converted = DatumGetBool(values[11]);
+	}
+	if (!isnull[8] && !isnull[12])
+	{
+		bool	   *kn,
+				   *an,
+				   *wn,
+				   *dn,
+				   *pn,
+				   *nn = NULL;
+		int			nk,
+					na,
+					nw,
+					nd,
+					np,
+					nnames = 0,
+					e;
+		Datum	   *kind = summary_array(values[12], INT4OID, 4, true, TYPALIGN_INT, &kn, &nk);
+		Datum	   *at = summary_array(values[13], TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &an, &na);
+		Datum	   *who = summary_array(values[14], INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &wn, &nw);
+		Datum	   *damp = summary_array(values[15], INT4OID, 4, true, TYPALIGN_INT, &dn, &nd);
+		Datum	   *pts = summary_array(values[16], FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &pn, &np);
+		Datum	   *names = isnull[17] ? NULL :
+			summary_array(values[17], TEXTOID, -1, false, TYPALIGN_INT, &nn, &nnames);
+
+		if (na != nk || nw != nk || nd != nk || np != nk)
+			invalid_summary();
+		p.m = nk;
+		p.e = palloc(sizeof(ExplainEvent) * Max(nk, 1));
+		for (e = 0; e < nk; e++)
+		{
+			int64		w = wn[e] ? 0 : DatumGetInt64(who[e]);
+
+			if (kn[e] || an[e] || dn[e] || pn[e] ||
+				DatumGetInt32(kind[e]) < 0 || DatumGetInt32(kind[e]) >= rd->kinds->t.n ||
+				(!wn[e] && (w < 1 || w > nnames || nn[w - 1])))
+				invalid_summary();
+			p.e[e].kind = DatumGetInt32(kind[e]);
+			p.e[e].at = DatumGetTimestampTz(at[e]);
+			p.e[e].who = wn[e] ? (Datum) 0 : names[w - 1];
+			p.e[e].damping = DatumGetInt32(damp[e]);
+			p.e[e].points = DatumGetFloat8(pts[e]);
+		}
+	}
+	/* the customer's surveys, read here */
+	if (rd->n > 0)
+	{
+		int64		lo = 0,
+					hi = rd->n;
+
+		while (lo < hi)
+		{
+			int64		mid = lo + (hi - lo) / 2;
+
+			if (rd->rows[mid].customer < customer)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (i = j = lo; j < rd->n && rd->rows[j].customer == customer; j++)
+			;
+		if (j > i)
+		{
+			if (pr->taken[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("the wrapped interactions query gave customer %s twice", ScrmRunKeyOut(customer))));
+			pr->taken[i] = true;
+			n = customer_events(rd, &pr->sc, i, j);
+		}
+	}
+	emit_customer(rd, pr->rsinfo, &pr->sc, customer, j - i, n, true, &p);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(pr->row_cxt);
+}
+
+/*
+ * The configured events with the interactions summarised where they are
+ * (a Citus cluster's workers): the surveys are read here and sorted, each
+ * summary row merged with its customer's surveys as it arrives, then the
+ * customers with surveys only
+ */
+static void
+refresh_pushed(AdvRead *rd, const ScrmStoredInput *in, Interval *half_life, ReturnSetInfo *rsinfo)
+{
+	ScrmColumn	cols[18] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"rows", SCRM_COL_ID, true},
+		{"null_time", SCRM_COL_ID, true},
+		{"infinite_time", SCRM_COL_ID, true},
+		{"after_as_of", SCRM_COL_ID, true},
+		{"time_from", SCRM_COL_TIMESTAMPTZ, true},
+		{"time_to", SCRM_COL_TIMESTAMPTZ, true},
+		{"events", SCRM_COL_ID, true},
+		{"positive", SCRM_COL_FLOAT, true},
+		{"negative", SCRM_COL_FLOAT, true},
+		{"distinct_counterparties", SCRM_COL_ID, true},
+		{"converted", SCRM_COL_BOOL, true},
+		{"event_kind", SCRM_COL_ARRAY, true},
+		{"event_at", SCRM_COL_ARRAY, true},
+		{"event_counterparty", SCRM_COL_ARRAY, true},
+		{"event_damping", SCRM_COL_ARRAY, true},
+		{"event_points", SCRM_COL_ARRAY, true},
+		{"counterparty_keys", SCRM_COL_ARRAY, true},
+	};
+	PushedRead	pr;
+	MemoryContext old;
+	int64		i,
+				j;
+
+	read_configured_surveys(rd);
+	sort_rows(rd, &pr.sc);
+	pr.rd = rd;
+	pr.rsinfo = rsinfo;
+	pr.taken = ScrmAlloc(&rd->budget, Max(rd->n, 1), sizeof(bool));
+	memset(pr.taken, 0, sizeof(bool) * Max(rd->n, 1));
+	pr.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm advocacy row",
+									   ALLOCSET_DEFAULT_SIZES);
+	ScrmReadStoredGrouped(in, ScrmPushdownInteractions(in, &rd->kinds->t,
+														DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(rd->params.as_of))),
+														DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(half_life))),
+														rd->excluded.all ? NULL : rd->excluded.ids,
+														rd->excluded.all ? 0 : rd->excluded.n),
+						  cols, lengthof(cols), read_pushed, &pr);
+	for (i = 0; i < rd->n; i = j)
+	{
+		for (j = i + 1; j < rd->n && rd->rows[j].customer == rd->rows[i].customer; j++)
+			;
+		if (pr.taken[i])
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(pr.row_cxt);
+		emit_customer(rd, rsinfo, &pr.sc, rd->rows[i].customer, j - i,
+					  customer_events(rd, &pr.sc, i, j), true, NULL);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(pr.row_cxt);
+	}
+	MemoryContextDelete(pr.row_cxt);
 }
 
 /*
@@ -892,11 +1449,12 @@ event_arrays(const AdvRead *rd, const AdvEvent *ev, int64 n, const double *point
  *	 GROUP BY customer
  * computes it (NULL lists: no filter), with the survey score that counts
  * (NULL if none), the positive and negative sums and the events that
- * counted (event_arrays), computed by sorting the events in memory rather
- * than through a hash aggregate.  Needs 48 bytes per event, and as many
- * again for the events of the customer with the most, within
- * scrm.max_memory; beyond that it fails with 54000 and scrm.refresh uses
- * the aggregate.
+ * counted (explain_arrays), computed by sorting the events in memory rather
+ * than through a hash aggregate.  Needs 48 bytes per event, and 100 more
+ * for each event of the customer with the most, within scrm.max_memory; beyond that it fails with 54000 and scrm.refresh uses
+ * the aggregate.  When refresh pushes its per-customer work down
+ * (pushdown.c), the configured interactions are summarised per customer
+ * where they are and only the surveys are read here.
  */
 Datum
 scrm_refresh_advocacy(PG_FUNCTION_ARGS)
@@ -912,17 +1470,13 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 		{"score", SCRM_COL_ID, false},
 	};
 	AdvRead		rd;
-	AdvEvent   *ev;
-	int64	   *helped;
-	double	   *points;
-	int32	   *damping;
+	AdvScratch	sc;
+	ScrmStoredInput stored;
 	MemoryContext row_cxt;
 	TimestampTz as_of;
 	double		half_life;
 	int64		i,
-				j,
-				k,
-				n;
+				j;
 
 	as_of = PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1);
 	half_life = PG_ARGISNULL(2) ? 0.0 : ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(2));
@@ -936,53 +1490,29 @@ scrm_refresh_advocacy(PG_FUNCTION_ARGS)
 	id_set(fcinfo, 3, &rd.customers);
 	id_set(fcinfo, 4, &rd.excluded);
 	ScrmBudgetInit(&rd.budget, "the advocacy events");
+	if (query == NULL && ScrmPushdownInput("interactions", &stored))
+	{
+		refresh_pushed(&rd, &stored, PG_GETARG_INTERVAL_P(2), rsinfo);
+		ScrmBudgetRelease(&rd.budget);
+		PG_RETURN_NULL();
+	}
 	if (query)
 		ScrmReadQuery(query, "events", cols, 6, read_event, &rd, &rd.rows_estimate);
 	else
 		read_configured_events(&rd);
-	ScrmSort(rd.rows, rd.n, sizeof(AdvRow), row_customer_cmp);
-	/* scratch space for the largest customer's events */
-	for (i = 0, n = 1; i < rd.n; i = j)
-	{
-		for (j = i + 1; j < rd.n && rd.rows[j].customer == rd.rows[i].customer; j++)
-			;
-		n = Max(n, j - i);
-	}
-	ev = ScrmAlloc(&rd.budget, n, sizeof(AdvEvent));
-	helped = ScrmAlloc(&rd.budget, n, sizeof(int64));
-	points = ScrmAlloc(&rd.budget, n, sizeof(double));
-	damping = ScrmAlloc(&rd.budget, n, sizeof(int32));
+	sort_rows(&rd, &sc);
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm advocacy row",
 									ALLOCSET_DEFAULT_SIZES);
-
 	for (i = 0; i < rd.n; i = j)
 	{
-		Datum		values[14];
-		bool		nulls[14] = {false};
-		AdvResult	r;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		n = 0;
-		for (j = i; j < rd.n && rd.rows[j].customer == rd.rows[i].customer; j++)
-			if (!(rd.rows[j].ev.flags & ROW_NO_EVENT))
-				ev[n++] = rd.rows[j].ev;
-		qsort(ev, n, sizeof(AdvEvent), event_cmp);
-		score_events(&rd.params, ev, n, helped, &r, points, damping);
+		for (j = i + 1; j < rd.n && rd.rows[j].customer == rd.rows[i].customer; j++)
+			;
 		old = MemoryContextSwitchTo(row_cxt);
-		k = 0;
-		values[k++] = Int64GetDatum(rd.rows[i].customer);
-		values[k++] = Int64GetDatum(j - i);
-		values[k++] = Float8GetDatum(r.pos - r.neg);
-		values[k++] = Float8GetDatum(valence(&r));
-		values[k++] = Int32GetDatum((int32) r.distinct);
-		values[k++] = BoolGetDatum(r.converted);
-		values[k] = Int32GetDatum(r.survey_score);
-		nulls[k++] = r.survey_score < 0;
-		values[k++] = Float8GetDatum(r.pos);
-		values[k++] = Float8GetDatum(r.neg);
-		event_arrays(&rd, ev, n, points, damping, query == NULL, values + k, nulls + k);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		emit_customer(&rd, rsinfo, &sc, rd.rows[i].customer, j - i,
+					  customer_events(&rd, &sc, i, j), query == NULL, NULL);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(row_cxt);
 	}

@@ -213,6 +213,39 @@ COMMENT ON FUNCTION scrm._refresh_advocacy(text, timestamptz, interval, bigint[]
   'in memory instead of a hash aggregate; needs 48 bytes per event within scrm.max_memory, else fails with '
   '54000 (scrm.refresh then uses the aggregate).';
 
+-- What a Citus worker sends of one customer's interactions when refresh
+-- pushes advocacy down (src/pipeline/pushdown.c): the sums and the events
+-- that counted, kinds by their index in the kinds given, counterparties by
+-- their number among the customer's
+CREATE TYPE scrm._advocacy_events_summary AS (
+  positive float8, negative float8, distinct_counterparties integer, converted boolean,
+  event_kind integer[], event_at timestamptz[], event_counterparty bigint[], event_damping integer[],
+  event_points float8[]);
+COMMENT ON TYPE scrm._advocacy_events_summary IS 'Internal: the result of scrm._advocacy_events.';
+CREATE OR REPLACE FUNCTION scrm._advocacy_events_trans(internal, text, timestamptz, bigint, bigint, timestamptz,
+                                                       interval, text[], float8[])
+RETURNS internal AS 'MODULE_PATHNAME', 'scrm_advocacy_events_trans' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION scrm._advocacy_events_final(internal)
+RETURNS scrm._advocacy_events_summary AS 'MODULE_PATHNAME', 'scrm_advocacy_events_final'
+LANGUAGE C STABLE PARALLEL SAFE;   -- (windows in the session's time zone)
+COMMENT ON FUNCTION scrm._advocacy_events_trans(internal, text, timestamptz, bigint, bigint, timestamptz, interval,
+                                                text[], float8[]) IS 'support function of scrm._advocacy_events';
+COMMENT ON FUNCTION scrm._advocacy_events_final(internal) IS 'support function of scrm._advocacy_events';
+CREATE AGGREGATE scrm._advocacy_events(kind text, occurred_at timestamptz, counterparty bigint, audience bigint,
+                                       as_of timestamptz, half_life interval, kinds text[], weights float8[]) (
+    SFUNC = scrm._advocacy_events_trans, STYPE = internal,
+    COMBINEFUNC = scrm._advocacy_combine,
+    SERIALFUNC = scrm._advocacy_serialize, DESERIALFUNC = scrm._advocacy_deserialize,
+    FINALFUNC = scrm._advocacy_events_final,
+    SSPACE = 640, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE scrm._advocacy_events(text, timestamptz, bigint, bigint, timestamptz, interval, text[], float8[]) IS
+  'Internal: one customer''s interactions as scrm._refresh_advocacy scores them (kind, occurred_at, counterparty '
+  'numbered among the customer''s, 0 for the customer, audience), with the kinds and weights given (those of '
+  'scrm.advocacy_kind where refresh runs, ordered by kind COLLATE "C"): the positive and negative sums, the '
+  'distinct counterparties helped, whether a referral converted and the events that counted. Refresh wraps the '
+  'configured interactions in it grouped by customer, so that a Citus cluster''s workers summarise their shards.';
+
 -- The relationship graph of a refresh is built once, kept in memory for the
 -- rest of the transaction (the "shared graph"), and every graph step reads it
 -- from there: no work table of millions of arcs, written once and read six
