@@ -3,7 +3,7 @@
 # on localhost) with the demo CRM distributed by customer, compared customer
 # by customer with a single-node refresh of the same CRM.  Builds Citus from
 # CITUS_SRC (default ../shared/vendor/citus) when it is not installed.
-# Prints the rows of purchases and interactions that reached the coordinator
+# Prints the rows of purchases, interactions and surveys that reached the coordinator
 # against the rows their queries hold.  The workers run in another time zone
 # and with the extension's default advocacy kinds, while the coordinator's
 # are changed: refresh must give the single node's results regardless.
@@ -133,6 +133,11 @@ events=$(q "$PORT" scrm_citus -At -c "SELECT (data_check->'interactions'->>'rows
   coalesce(data_check->'interactions'->>'rows_received', data_check->'interactions'->>'rows_read') || ' ' ||
   coalesce(data_check->'interactions'->>'pushed_down', 'false') FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
 read -r events_read events_received events_pushed <<<"$events"
+surveys=$(q "$PORT" scrm_citus -At -c "SELECT (data_check->'surveys'->>'rows_read') || ' ' ||
+  coalesce(data_check->'surveys'->>'rows_received', data_check->'surveys'->>'rows_read') || ' ' ||
+  coalesce(data_check->'surveys'->>'pushed_down', 'false') FROM scrm.refresh_log ORDER BY id DESC LIMIT 1")
+read -r surveys_read surveys_received surveys_pushed <<<"$surveys"
+survey_customers=$(q "$PORT" scrm_citus -Atc "SELECT count(DISTINCT customer) FROM crm.surveys")
 event_customers=$(q "$PORT" scrm_citus -Atc "SELECT count(DISTINCT customer) FROM crm.interactions")
 
 # the trust rules on the cluster: a configurer and a refresher with the
@@ -196,6 +201,7 @@ scratch=$(attack scratch) || true
 echo "citus-test: purchases on $shards workers; single node $n_single customers, cluster $n_citus, $n_equal equal"
 echo "citus-test: purchases: $rows_read rows in the purchases query, $rows_received reached the coordinator (pushed down: $pushed)"
 echo "citus-test: interactions: $events_read rows of $event_customers customers in the interactions query, $events_received reached the coordinator (pushed down: $events_pushed)"
+echo "citus-test: surveys: $surveys_read rows of $survey_customers customers in the surveys query, $surveys_received reached the coordinator (pushed down: $surveys_pushed)"
 echo "citus-test: the plan of the per-customer aggregate over the distributed purchases:"
 grep -E 'Custom Scan|Task Count|Node:|Aggregate|scrm.rfm' <<<"$explain" | sed 's/^/citus-test:   /' | head -8
 status=0
@@ -206,6 +212,8 @@ status=0
   echo "citus-test: FAIL: purchases were not summarised on the workers" >&2; status=1; }
 [ "$events_pushed" = true ] && [ "$events_received" -le "$event_customers" ] && [ "$events_received" -lt "$events_read" ] || {
   echo "citus-test: FAIL: interactions were not summarised on the workers" >&2; status=1; }
+[ "$surveys_pushed" = true ] && [ "$surveys_received" -le "$survey_customers" ] || {
+  echo "citus-test: FAIL: surveys were not summarised on the workers" >&2; status=1; }
 [ "$plan" -ge 2 ] || { echo "citus-test: FAIL: the per-customer aggregate is not in the workers' tasks" >&2; status=1; }
 echo "citus-test: configured by scrm_cfg, refreshed by scrm_ref (no right on the CRM's tables): $(grep -o 'refresh .*' <<<"$as_refresher" | head -1), $(tail -1 <<<"$as_refresher") customers scored"
 echo "citus-test: a configured query calling a function that writes a reference table, refreshed by a superuser: $(grep -o 'refresh .*' <<<"$writer" | head -1); $(grep -o 'rows written: .*' <<<"$writer")"

@@ -120,6 +120,8 @@ struct ScrmKinds;
 extern char *ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kinds,
 									  const char *as_of, const char *half_life,
 									  const int64 *excluded, int nexcluded);
+extern char *ScrmPushdownSurveys(const ScrmStoredInput *in, const char *as_of,
+								 const char *survey_from);
 
 extern void ScrmCheckQuery(const char *query, const char *what, Oid role,
 						   ScrmColumn *cols, int ncols);

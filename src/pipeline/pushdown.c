@@ -303,3 +303,41 @@ ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kind
 	appendStringInfo(&sql, "FROM (%s) q) w GROUP BY w.customer) g", in->canonical);
 	return sql.data;
 }
+
+/*
+ * The surveys wrapped: per customer the rows, the rows the rules of run.c
+ * skip by reason (a NULL, infinite or after-as_of time, then a NULL
+ * score), the time range, the rows kept, a score out of the 0..10 range
+ * among them, and the survey that counts: the latest answered since
+ * survey_from, on a tie the lower score.  as_of and survey_from are texts
+ * of timestamptz.
+ */
+char *
+ScrmPushdownSurveys(const ScrmStoredInput *in, const char *as_of, const char *survey_from)
+{
+	StringInfoData sql;
+	char	   *at = quote_literal_cstr(as_of);
+	char	   *time_ok = psprintf("pg_catalog.isfinite(w.t) AND w.t <= %s::pg_catalog.timestamptz", at);
+	char	   *used = psprintf("%s AND w.score IS NOT NULL", time_ok);
+	char	   *counts = psprintf("%s AND w.t >= %s::pg_catalog.timestamptz", used, quote_literal_cstr(survey_from));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT g.customer, g.rows, g.null_time, g.infinite_time, g.after_as_of, g.null_score, "
+					 "g.time_from, g.time_to, g.events, g.bad_score, g.at[1] AS survey_at, g.score[1] AS survey_score "
+					 "FROM (SELECT w.customer, pg_catalog.count(*) AS rows, "
+					 "pg_catalog.count(*) FILTER (WHERE w.t IS NULL) AS null_time, "
+					 "pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.isfinite(w.t)) AS infinite_time, "
+					 "pg_catalog.count(*) FILTER (WHERE pg_catalog.isfinite(w.t) AND w.t > %s::pg_catalog.timestamptz) AS after_as_of, "
+					 "pg_catalog.count(*) FILTER (WHERE %s AND w.score IS NULL) AS null_score, "
+					 "pg_catalog.min(w.t) FILTER (WHERE %s) AS time_from, "
+					 "pg_catalog.max(w.t) FILTER (WHERE %s) AS time_to, "
+					 "pg_catalog.count(*) FILTER (WHERE %s) AS events, "
+					 "pg_catalog.min(w.score) FILTER (WHERE %s AND (w.score < 0 OR w.score > 10)) AS bad_score, "
+					 "pg_catalog.array_agg(w.t ORDER BY w.t DESC, w.score) FILTER (WHERE %s) AS at, "
+					 "pg_catalog.array_agg(w.score ORDER BY w.t DESC, w.score) FILTER (WHERE %s) AS score "
+					 "FROM (SELECT q.customer, q.score::pg_catalog.int8 AS score, "
+					 "q.answered_at::pg_catalog.timestamptz AS t FROM (%s) q) w GROUP BY w.customer) g",
+					 at, time_ok, used, used, used, used, counts, counts, in->canonical);
+	return sql.data;
+}

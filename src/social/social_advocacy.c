@@ -1235,15 +1235,131 @@ customer_events(const AdvRead *rd, AdvScratch *sc, int64 i, int64 j)
 	return n;
 }
 
-/* The configured interactions summarised where they are, merged with the surveys read here */
+/* One customer's surveys, as refresh_pushed merges them in */
+typedef struct SurveyBlock
+{
+	int64		customer;
+	int64		rows;			/* rows kept */
+	int64		first;			/* its events: sev[first .. first + n) */
+	int64		n;
+	bool		taken;			/* merged into a row of the interactions */
+} SurveyBlock;
+
+/* The configured interactions summarised where they are, merged with the surveys */
 typedef struct PushedRead
 {
 	AdvRead    *rd;
 	ReturnSetInfo *rsinfo;
 	AdvScratch	sc;
-	bool	   *taken;			/* the surveys of rows[i]'s customer are emitted */
+	SurveyBlock *blocks;		/* ascending by customer */
+	int64		nblocks;
+	int64		blocks_cap;
+	AdvEvent   *sev;			/* the surveys' events */
+	int64		nsev;
+	int64		sev_cap;
 	MemoryContext row_cxt;
 } PushedRead;
+
+static void
+add_block(PushedRead *pr, int64 customer, int64 rows)
+{
+	SurveyBlock *b;
+
+	pr->blocks = ScrmGrow(&pr->rd->budget, pr->blocks, &pr->blocks_cap, pr->nblocks,
+						  sizeof(SurveyBlock), 0);
+	b = &pr->blocks[pr->nblocks++];
+	b->customer = customer;
+	b->rows = rows;
+	b->first = pr->nsev;
+	b->n = 0;
+	b->taken = false;
+}
+
+static void
+add_survey_event(PushedRead *pr, const AdvEvent *ev)
+{
+	pr->sev = ScrmGrow(&pr->rd->budget, pr->sev, &pr->sev_cap, pr->nsev, sizeof(AdvEvent), 0);
+	pr->sev[pr->nsev++] = *ev;
+	pr->blocks[pr->nblocks - 1].n++;
+}
+
+static int
+block_cmp(const void *a, const void *b)
+{
+	return ScrmCmpInt64(&((const SurveyBlock *) a)->customer, &((const SurveyBlock *) b)->customer);
+}
+
+/* The surveys read here row by row, as blocks */
+static void
+surveys_from_rows(PushedRead *pr)
+{
+	AdvRead    *rd = pr->rd;
+	int64		i,
+				j;
+
+	ScrmSort(rd->rows, rd->n, sizeof(AdvRow), row_customer_cmp);
+	for (i = 0; i < rd->n; i = j)
+	{
+		add_block(pr, rd->rows[i].customer, 0);
+		for (j = i; j < rd->n && rd->rows[j].customer == rd->rows[i].customer; j++)
+		{
+			pr->blocks[pr->nblocks - 1].rows++;
+			if (!(rd->rows[j].ev.flags & ROW_NO_EVENT))
+				add_survey_event(pr, &rd->rows[j].ev);
+		}
+	}
+}
+
+/*
+ * One row of the wrapped surveys (ScrmPushdownSurveys): the customer, the
+ * counts read_grouped checks, the rows kept, a score out of range among
+ * them, and the survey that counts (its time and score; NULL: none)
+ */
+static void
+read_pushed_survey(void *arg, Datum *values, bool *isnull)
+{
+	PushedRead *pr = (PushedRead *) arg;
+	AdvRead    *rd = pr->rd;
+	int64		customer = DatumGetInt64(values[0]);
+	int64		rows = DatumGetInt64(values[8]);
+
+	if (!id_member(&rd->customers, customer))
+		return;
+	if (!isnull[9])
+		ScrmCheckSurveyScore(DatumGetInt64(values[9]));
+	if (rows > 0 && ScrmFindName(rd->kinds->t.name, rd->kinds->t.n, KIND_SURVEY, strlen(KIND_SURVEY)) < 0)
+		unknown_kind(&rd->kinds->t, KIND_SURVEY, strlen(KIND_SURVEY));
+	add_block(pr, customer, rows);
+	if (!isnull[10] && !isnull[11])
+	{
+		AdvInput	in;
+		AdvEvent	ev;
+
+		memset(&in, 0, sizeof(in));
+		in.kind = KIND_SURVEY;
+		in.kind_len = strlen(KIND_SURVEY);
+		in.t = DatumGetTimestampTz(values[10]);
+		in.full_form = true;
+		in.has_score = true;
+		in.score = DatumGetInt64(values[11]);
+		if (make_event(rd->kinds, &rd->params, &in, &ev))
+			add_survey_event(pr, &ev);
+	}
+}
+
+/* The surveys of customer into the scratch; returns the rows kept, *n the events */
+static int64
+take_surveys(PushedRead *pr, SurveyBlock *b, int64 *n)
+{
+	if (b->taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the wrapped interactions query gave customer %s twice", ScrmRunKeyOut(b->customer))));
+	b->taken = true;
+	memcpy(pr->sc.ev, pr->sev + b->first, sizeof(AdvEvent) * b->n);
+	*n = b->n;
+	return b->rows;
+}
 
 static void
 invalid_summary(void)
@@ -1279,9 +1395,10 @@ read_pushed(void *arg, Datum *values, bool *isnull)
 	AdvRead    *rd = pr->rd;
 	int64		customer = DatumGetInt64(values[0]);
 	AdvPushed	p;
-	int64		i = 0,
-				j = 0,
+	int64		rows = 0,
 				n = 0;
+	SurveyBlock key;
+	SurveyBlock *b;
 	MemoryContext old;
 
 	if (!id_member(&rd->customers, customer))
@@ -1338,43 +1455,22 @@ read_pushed(void *arg, Datum *values, bool *isnull)
 			p.e[e].points = DatumGetFloat8(pts[e]);
 		}
 	}
-	/* the customer's surveys, read here */
-	if (rd->n > 0)
-	{
-		int64		lo = 0,
-					hi = rd->n;
-
-		while (lo < hi)
-		{
-			int64		mid = lo + (hi - lo) / 2;
-
-			if (rd->rows[mid].customer < customer)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (i = j = lo; j < rd->n && rd->rows[j].customer == customer; j++)
-			;
-		if (j > i)
-		{
-			if (pr->taken[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("the wrapped interactions query gave customer %s twice", ScrmRunKeyOut(customer))));
-			pr->taken[i] = true;
-			n = customer_events(rd, &pr->sc, i, j);
-		}
-	}
-	emit_customer(rd, pr->rsinfo, &pr->sc, customer, j - i, n, true, &p);
+	/* the customer's surveys */
+	key.customer = customer;
+	b = pr->nblocks > 0 ? bsearch(&key, pr->blocks, pr->nblocks, sizeof(SurveyBlock), block_cmp) : NULL;
+	if (b)
+		rows = take_surveys(pr, b, &n);
+	emit_customer(rd, pr->rsinfo, &pr->sc, customer, rows, n, true, &p);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(pr->row_cxt);
 }
 
 /*
  * The configured events with the interactions summarised where they are
- * (a Citus cluster's workers): the surveys are read here and sorted, each
- * summary row merged with its customer's surveys as it arrives, then the
- * customers with surveys only
+ * (a Citus cluster's workers): the surveys summarised there too when their
+ * query reads a distributed table (one row per customer: the survey that
+ * counts), else read here; each interactions row merged with its
+ * customer's surveys as it arrives, then the customers with surveys only
  */
 static void
 refresh_pushed(AdvRead *rd, const ScrmStoredInput *in, Interval *half_life, ReturnSetInfo *rsinfo)
@@ -1399,35 +1495,62 @@ refresh_pushed(AdvRead *rd, const ScrmStoredInput *in, Interval *half_life, Retu
 		{"event_points", SCRM_COL_ARRAY, true},
 		{"counterparty_keys", SCRM_COL_ARRAY, true},
 	};
+	ScrmColumn	scols[12] = {
+		{"customer", SCRM_COL_KEY, true},
+		{"rows", SCRM_COL_ID, true},
+		{"null_time", SCRM_COL_ID, true},
+		{"infinite_time", SCRM_COL_ID, true},
+		{"after_as_of", SCRM_COL_ID, true},
+		{"null_score", SCRM_COL_ID, true},
+		{"time_from", SCRM_COL_TIMESTAMPTZ, true},
+		{"time_to", SCRM_COL_TIMESTAMPTZ, true},
+		{"events", SCRM_COL_ID, true},
+		{"bad_score", SCRM_COL_ID, true},
+		{"survey_at", SCRM_COL_TIMESTAMPTZ, true},
+		{"survey_score", SCRM_COL_ID, true},
+	};
+	const char *as_of = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(rd->params.as_of)));
+	ScrmStoredInput sin;
 	PushedRead	pr;
 	MemoryContext old;
 	int64		i,
-				j;
+				n = 1;
 
-	read_configured_surveys(rd);
-	sort_rows(rd, &pr.sc);
+	memset(&pr, 0, sizeof(pr));
 	pr.rd = rd;
 	pr.rsinfo = rsinfo;
-	pr.taken = ScrmAlloc(&rd->budget, Max(rd->n, 1), sizeof(bool));
-	memset(pr.taken, 0, sizeof(bool) * Max(rd->n, 1));
+	if (ScrmPushdownInput("surveys", &sin))
+		ScrmReadStoredGrouped(&sin, ScrmPushdownSurveys(&sin, as_of,
+														DatumGetCString(DirectFunctionCall1(timestamptz_out,
+																							TimestampTzGetDatum(rd->params.survey_from)))),
+							  scols, lengthof(scols), read_pushed_survey, &pr);
+	else
+	{
+		read_configured_surveys(rd);
+		surveys_from_rows(&pr);
+	}
+	if (pr.nblocks > 1)
+		qsort(pr.blocks, pr.nblocks, sizeof(SurveyBlock), block_cmp);
+	for (i = 0; i < pr.nblocks; i++)
+		n = Max(n, pr.blocks[i].n);
+	scratch_init(rd, &pr.sc, n);
 	pr.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "social_crm advocacy row",
 									   ALLOCSET_DEFAULT_SIZES);
-	ScrmReadStoredGrouped(in, ScrmPushdownInteractions(in, &rd->kinds->t,
-														DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(rd->params.as_of))),
+	ScrmReadStoredGrouped(in, ScrmPushdownInteractions(in, &rd->kinds->t, as_of,
 														DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(half_life))),
 														rd->excluded.all ? NULL : rd->excluded.ids,
 														rd->excluded.all ? 0 : rd->excluded.n),
 						  cols, lengthof(cols), read_pushed, &pr);
-	for (i = 0; i < rd->n; i = j)
+	for (i = 0; i < pr.nblocks; i++)
 	{
-		for (j = i + 1; j < rd->n && rd->rows[j].customer == rd->rows[i].customer; j++)
-			;
-		if (pr.taken[i])
+		int64		rows;
+
+		if (pr.blocks[i].taken)
 			continue;
 		CHECK_FOR_INTERRUPTS();
+		rows = take_surveys(&pr, &pr.blocks[i], &n);
 		old = MemoryContextSwitchTo(pr.row_cxt);
-		emit_customer(rd, rsinfo, &pr.sc, rd->rows[i].customer, j - i,
-					  customer_events(rd, &pr.sc, i, j), true, NULL);
+		emit_customer(rd, rsinfo, &pr.sc, pr.blocks[i].customer, rows, n, true, NULL);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(pr.row_cxt);
 	}
@@ -1454,7 +1577,8 @@ refresh_pushed(AdvRead *rd, const ScrmStoredInput *in, Interval *half_life, Retu
  * for each event of the customer with the most, within scrm.max_memory; beyond that it fails with 54000 and scrm.refresh uses
  * the aggregate.  When refresh pushes its per-customer work down
  * (pushdown.c), the configured interactions are summarised per customer
- * where they are and only the surveys are read here.
+ * where they are, and so are the surveys when their query reads a Citus
+ * distributed table (refresh_pushed).
  */
 Datum
 scrm_refresh_advocacy(PG_FUNCTION_ARGS)
