@@ -1008,6 +1008,9 @@ row_customer_cmp(const void *a, const void *b)
 	return ScrmCmpInt64(&((const AdvRow *) a)->customer, &((const AdvRow *) b)->customer);
 }
 
+static bool read_surveys_summarised(AdvRead *rd, ScrmRowCallback callback, void *arg);
+static void read_summarised_survey(void *arg, Datum *values, bool *isnull);
+
 /* The configured survey answers, as the role that configured them */
 static void
 read_configured_surveys(AdvRead *rd)
@@ -1040,7 +1043,8 @@ read_configured_events(AdvRead *rd)
 
 	rd->complaint_resolved = CStringGetTextDatum("complaint_resolved");
 	(void) ScrmReadStored("interactions", icols, 6, read_interaction, rd, &rd->rows_estimate);
-	read_configured_surveys(rd);
+	if (!read_surveys_summarised(rd, read_summarised_survey, rd))
+		read_configured_surveys(rd);
 }
 
 /* One event of scrm.explain's arrays */
@@ -1310,30 +1314,46 @@ surveys_from_rows(PushedRead *pr)
 	}
 }
 
+/* The columns of the wrapped surveys (ScrmPushdownSurveys) */
+#define SURVEY_SUMMARY_COLS 12
+static const ScrmColumn survey_summary_cols[SURVEY_SUMMARY_COLS] = {
+	{"customer", SCRM_COL_KEY, true},
+	{"rows", SCRM_COL_ID, true},
+	{"null_time", SCRM_COL_ID, true},
+	{"infinite_time", SCRM_COL_ID, true},
+	{"after_as_of", SCRM_COL_ID, true},
+	{"null_score", SCRM_COL_ID, true},
+	{"time_from", SCRM_COL_TIMESTAMPTZ, true},
+	{"time_to", SCRM_COL_TIMESTAMPTZ, true},
+	{"events", SCRM_COL_ID, true},
+	{"bad_score", SCRM_COL_ID, true},
+	{"survey_at", SCRM_COL_TIMESTAMPTZ, true},
+	{"survey_score", SCRM_COL_ID, true},
+};
+
 /*
- * One row of the wrapped surveys (ScrmPushdownSurveys): the customer, the
- * counts read_grouped checks, the rows kept, a score out of range among
- * them, and the survey that counts (its time and score; NULL: none)
+ * One row of the wrapped surveys: the customer, the counts read_grouped
+ * checks, the rows kept, a score out of range among them, and the survey
+ * that counts (its time and score; NULL: none).  Returns the rows kept (-1:
+ * a customer whose events do not count) and in *ev, *has_event the survey
+ * that counts as an event.
  */
-static void
-read_pushed_survey(void *arg, Datum *values, bool *isnull)
+static int64
+survey_summary(const AdvRead *rd, Datum *values, bool *isnull, AdvEvent *ev, bool *has_event)
 {
-	PushedRead *pr = (PushedRead *) arg;
-	AdvRead    *rd = pr->rd;
-	int64		customer = DatumGetInt64(values[0]);
 	int64		rows = DatumGetInt64(values[8]);
 
-	if (!id_member(&rd->customers, customer))
-		return;
+	memset(ev, 0, sizeof(*ev));
+	*has_event = false;
+	if (!id_member(&rd->customers, DatumGetInt64(values[0])))
+		return -1;
 	if (!isnull[9])
 		ScrmCheckSurveyScore(DatumGetInt64(values[9]));
 	if (rows > 0 && ScrmFindName(rd->kinds->t.name, rd->kinds->t.n, KIND_SURVEY, strlen(KIND_SURVEY)) < 0)
 		unknown_kind(&rd->kinds->t, KIND_SURVEY, strlen(KIND_SURVEY));
-	add_block(pr, customer, rows);
 	if (!isnull[10] && !isnull[11])
 	{
 		AdvInput	in;
-		AdvEvent	ev;
 
 		memset(&in, 0, sizeof(in));
 		in.kind = KIND_SURVEY;
@@ -1342,9 +1362,72 @@ read_pushed_survey(void *arg, Datum *values, bool *isnull)
 		in.full_form = true;
 		in.has_score = true;
 		in.score = DatumGetInt64(values[11]);
-		if (make_event(rd->kinds, &rd->params, &in, &ev))
-			add_survey_event(pr, &ev);
+		*has_event = make_event(rd->kinds, &rd->params, &in, ev);
 	}
+	return rows;
+}
+
+/* A row of the wrapped surveys as a block of refresh_pushed */
+static void
+read_pushed_survey(void *arg, Datum *values, bool *isnull)
+{
+	PushedRead *pr = (PushedRead *) arg;
+	AdvEvent	ev;
+	bool		has_event;
+	int64		rows = survey_summary(pr->rd, values, isnull, &ev, &has_event);
+
+	if (rows < 0)
+		return;
+	add_block(pr, DatumGetInt64(values[0]), rows);
+	if (has_event)
+		add_survey_event(pr, &ev);
+}
+
+/*
+ * A row of the wrapped surveys as rows of the events read here: the survey
+ * that counts, and the other rows kept as rows without an event
+ */
+static void
+read_summarised_survey(void *arg, Datum *values, bool *isnull)
+{
+	AdvRead    *rd = (AdvRead *) arg;
+	AdvEvent	ev;
+	bool		has_event;
+	int64		rows = survey_summary(rd, values, isnull, &ev, &has_event);
+	int64		i;
+
+	for (i = 0; i < rows; i++)
+	{
+		AdvRow	   *row;
+
+		rd->rows = ScrmGrow(&rd->budget, rd->rows, &rd->cap, rd->n, sizeof(AdvRow), 0);
+		row = &rd->rows[rd->n++];
+		row->customer = DatumGetInt64(values[0]);
+		row->ev = ev;
+		if (i > 0 || !has_event)
+			row->ev.flags = ROW_NO_EVENT;
+	}
+}
+
+/*
+ * The configured surveys summarised per customer where they are, when
+ * refresh pushes down and their query reads a distributed table (false:
+ * not read)
+ */
+static bool
+read_surveys_summarised(AdvRead *rd, ScrmRowCallback callback, void *arg)
+{
+	ScrmColumn	cols[SURVEY_SUMMARY_COLS];
+	ScrmStoredInput sin;
+
+	if (!ScrmPushdownInput("surveys", &sin))
+		return false;
+	memcpy(cols, survey_summary_cols, sizeof(cols));
+	ScrmReadStoredGrouped(&sin, ScrmPushdownSurveys(&sin,
+													DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(rd->params.as_of))),
+													DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(rd->params.survey_from)))),
+						  cols, SURVEY_SUMMARY_COLS, callback, arg);
+	return true;
 }
 
 /* The surveys of customer into the scratch; returns the rows kept, *n the events */
@@ -1495,22 +1578,7 @@ refresh_pushed(AdvRead *rd, const ScrmStoredInput *in, Interval *half_life, Retu
 		{"event_points", SCRM_COL_ARRAY, true},
 		{"counterparty_keys", SCRM_COL_ARRAY, true},
 	};
-	ScrmColumn	scols[12] = {
-		{"customer", SCRM_COL_KEY, true},
-		{"rows", SCRM_COL_ID, true},
-		{"null_time", SCRM_COL_ID, true},
-		{"infinite_time", SCRM_COL_ID, true},
-		{"after_as_of", SCRM_COL_ID, true},
-		{"null_score", SCRM_COL_ID, true},
-		{"time_from", SCRM_COL_TIMESTAMPTZ, true},
-		{"time_to", SCRM_COL_TIMESTAMPTZ, true},
-		{"events", SCRM_COL_ID, true},
-		{"bad_score", SCRM_COL_ID, true},
-		{"survey_at", SCRM_COL_TIMESTAMPTZ, true},
-		{"survey_score", SCRM_COL_ID, true},
-	};
 	const char *as_of = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(rd->params.as_of)));
-	ScrmStoredInput sin;
 	PushedRead	pr;
 	MemoryContext old;
 	int64		i,
@@ -1519,12 +1587,7 @@ refresh_pushed(AdvRead *rd, const ScrmStoredInput *in, Interval *half_life, Retu
 	memset(&pr, 0, sizeof(pr));
 	pr.rd = rd;
 	pr.rsinfo = rsinfo;
-	if (ScrmPushdownInput("surveys", &sin))
-		ScrmReadStoredGrouped(&sin, ScrmPushdownSurveys(&sin, as_of,
-														DatumGetCString(DirectFunctionCall1(timestamptz_out,
-																							TimestampTzGetDatum(rd->params.survey_from)))),
-							  scols, lengthof(scols), read_pushed_survey, &pr);
-	else
+	if (!read_surveys_summarised(rd, read_pushed_survey, &pr))
 	{
 		read_configured_surveys(rd);
 		surveys_from_rows(&pr);
