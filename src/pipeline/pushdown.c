@@ -245,7 +245,7 @@ ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kind
 		names[i] = kinds->name[i];
 		weights[i] = float8out_internal(kinds->weight[i]);
 	}
-	used = psprintf("pg_catalog.isfinite(w.t) AND w.t <= %s::pg_catalog.timestamptz", at);
+	used = psprintf("(v.t IS NOT NULL AND pg_catalog.isfinite(v.t) AND v.t <= %s::pg_catalog.timestamptz)", at);
 	if (cp && nexcluded > 0)
 	{
 		char	  **keys = palloc(sizeof(char *) * nexcluded);
@@ -255,7 +255,7 @@ ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kind
 			CHECK_FOR_INTERRUPTS();
 			keys[i] = ScrmRunKeyOut(excluded[i]);
 		}
-		kept = psprintf("(w.counterparty IS NULL OR NOT (w.counterparty OPERATOR(pg_catalog.=) ANY (%s)))",
+		kept = psprintf("(v.counterparty IS NULL OR NOT (v.counterparty OPERATOR(pg_catalog.=) ANY (%s)))",
 						array_literal((const char *const *) keys, nexcluded, key_type));
 	}
 	else
@@ -274,15 +274,15 @@ ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kind
 					 "pg_catalog.count(*) FILTER (WHERE w.t IS NULL) AS null_time, "
 					 "pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.isfinite(w.t)) AS infinite_time, "
 					 "pg_catalog.count(*) FILTER (WHERE pg_catalog.isfinite(w.t) AND w.t > %s::pg_catalog.timestamptz) AS after_as_of, "
-					 "pg_catalog.min(w.t) FILTER (WHERE %s) AS time_from, "
-					 "pg_catalog.max(w.t) FILTER (WHERE %s) AS time_to, "
-					 "pg_catalog.count(*) FILTER (WHERE %s AND %s) AS events, "
+					 "pg_catalog.min(w.t) FILTER (WHERE w.used) AS time_from, "
+					 "pg_catalog.max(w.t) FILTER (WHERE w.used) AS time_to, "
+					 "pg_catalog.count(*) FILTER (WHERE w.used AND w.kept) AS events, "
 					 "scrm._advocacy_events(w.kind, w.t, w.cp, w.audience, %s::pg_catalog.timestamptz, "
-					 "%s::pg_catalog.interval, %s, %s) FILTER (WHERE %s AND %s) AS a, "
+					 "%s::pg_catalog.interval, %s, %s) FILTER (WHERE w.used AND w.kept) AS a, "
 					 "pg_catalog.array_agg(w.who ORDER BY w.r) FILTER (WHERE w.first AND w.who IS NOT NULL) "
-					 "AS counterparty_keys FROM (SELECT q.customer, %s AS kind, "
-					 "q.occurred_at::pg_catalog.timestamptz AS t, %s AS audience, ",
-					 at, used, used, used, kept, at, quote_literal_cstr(half_life),
+					 "AS counterparty_keys FROM (SELECT v.*, %s AS used, %s AS kept FROM ("
+					 "SELECT q.customer, %s AS kind, q.occurred_at::pg_catalog.timestamptz AS t, %s AS audience, ",
+					 at, at, quote_literal_cstr(half_life),
 					 array_literal((const char *const *) names, kinds->n, "pg_catalog.text"),
 					 array_literal((const char *const *) weights, kinds->n, "pg_catalog.float8"),
 					 used, kept, kind,
@@ -300,7 +300,7 @@ ScrmPushdownInteractions(const ScrmStoredInput *in, const struct ScrmKinds *kind
 		appendStringInfoString(&sql,
 							   "NULL::pg_catalog.text AS counterparty, NULL::pg_catalog.text AS who, "
 							   "NULL::pg_catalog.int8 AS cp, NULL::pg_catalog.int8 AS r, false AS first ");
-	appendStringInfo(&sql, "FROM (%s) q) w GROUP BY w.customer) g", in->canonical);
+	appendStringInfo(&sql, "FROM (%s) q) v) w GROUP BY w.customer) g", in->canonical);
 	return sql.data;
 }
 
@@ -317,9 +317,6 @@ ScrmPushdownSurveys(const ScrmStoredInput *in, const char *as_of, const char *su
 {
 	StringInfoData sql;
 	char	   *at = quote_literal_cstr(as_of);
-	char	   *time_ok = psprintf("pg_catalog.isfinite(w.t) AND w.t <= %s::pg_catalog.timestamptz", at);
-	char	   *used = psprintf("%s AND w.score IS NOT NULL", time_ok);
-	char	   *counts = psprintf("%s AND w.t >= %s::pg_catalog.timestamptz", used, quote_literal_cstr(survey_from));
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -329,15 +326,18 @@ ScrmPushdownSurveys(const ScrmStoredInput *in, const char *as_of, const char *su
 					 "pg_catalog.count(*) FILTER (WHERE w.t IS NULL) AS null_time, "
 					 "pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.isfinite(w.t)) AS infinite_time, "
 					 "pg_catalog.count(*) FILTER (WHERE pg_catalog.isfinite(w.t) AND w.t > %s::pg_catalog.timestamptz) AS after_as_of, "
-					 "pg_catalog.count(*) FILTER (WHERE %s AND w.score IS NULL) AS null_score, "
-					 "pg_catalog.min(w.t) FILTER (WHERE %s) AS time_from, "
-					 "pg_catalog.max(w.t) FILTER (WHERE %s) AS time_to, "
-					 "pg_catalog.count(*) FILTER (WHERE %s) AS events, "
-					 "pg_catalog.min(w.score) FILTER (WHERE %s AND (w.score < 0 OR w.score > 10)) AS bad_score, "
-					 "pg_catalog.array_agg(w.t ORDER BY w.t DESC, w.score) FILTER (WHERE %s) AS at, "
-					 "pg_catalog.array_agg(w.score ORDER BY w.t DESC, w.score) FILTER (WHERE %s) AS score "
+					 "pg_catalog.count(*) FILTER (WHERE w.time_ok AND w.score IS NULL) AS null_score, "
+					 "pg_catalog.min(w.t) FILTER (WHERE w.used) AS time_from, "
+					 "pg_catalog.max(w.t) FILTER (WHERE w.used) AS time_to, "
+					 "pg_catalog.count(*) FILTER (WHERE w.used) AS events, "
+					 "pg_catalog.min(w.score) FILTER (WHERE w.used AND (w.score < 0 OR w.score > 10)) AS bad_score, "
+					 "pg_catalog.array_agg(w.t ORDER BY w.t DESC, w.score) FILTER (WHERE w.counts) AS at, "
+					 "pg_catalog.array_agg(w.score ORDER BY w.t DESC, w.score) FILTER (WHERE w.counts) AS score "
+					 "FROM (SELECT u.*, u.time_ok AND u.score IS NOT NULL AS used, "
+					 "u.time_ok AND u.score IS NOT NULL AND u.t >= %s::pg_catalog.timestamptz AS counts "
+					 "FROM (SELECT v.*, v.t IS NOT NULL AND pg_catalog.isfinite(v.t) AND v.t <= %s::pg_catalog.timestamptz AS time_ok "
 					 "FROM (SELECT q.customer, q.score::pg_catalog.int8 AS score, "
-					 "q.answered_at::pg_catalog.timestamptz AS t FROM (%s) q) w GROUP BY w.customer) g",
-					 at, time_ok, used, used, used, used, counts, counts, in->canonical);
+					 "q.answered_at::pg_catalog.timestamptz AS t FROM (%s) q) v) u) w GROUP BY w.customer) g",
+					 at, quote_literal_cstr(survey_from), at, in->canonical);
 	return sql.data;
 }

@@ -209,6 +209,8 @@ arg_kinds(FunctionCallInfo fcinfo, int names_arg, int weights_arg)
 	k->t.flag = MemoryContextAllocZero(cxt, sizeof(bool) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (nn[i] || wn[i] || !isfinite(DatumGetFloat8(wv[i])))
 			invalid_kinds("a kind or a weight is null, or a weight is not finite");
 		k->t.name[i] = MemoryContextStrdup(cxt, TextDatumGetCString(nv[i]));
@@ -382,40 +384,69 @@ check_params(bool isnull, TimestampTz as_of, double half_life)
  * transition: (state, kind, occurred_at, as_of [, counterparty, audience
  * [, half_life [, customer, score]]])
  */
+/*
+ * A transition's group state, with its as_of (argument a) and half_life
+ * (argument h; -1: none, 180 days) checked and recorded
+ */
+static AdvState *
+trans_state(FunctionCallInfo fcinfo, MemoryContext *aggcxt, int a, int h)
+{
+	AdvState   *st;
+	TimestampTz as_of;
+	double		half_life = 180.0 * SECS_PER_DAY;
+
+	if (!AggCheckCallContext(fcinfo, aggcxt))
+		elog(ERROR, "advocacy transition function called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? MemoryContextAllocZero(*aggcxt, sizeof(AdvState)) :
+		(AdvState *) PG_GETARG_POINTER(0);
+	as_of = PG_ARGISNULL(a) ? 0 : PG_GETARG_TIMESTAMPTZ(a);
+	if (h >= 0 && !PG_ARGISNULL(h))
+		half_life = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(h));
+	check_params(PG_ARGISNULL(a) || (h >= 0 && PG_ARGISNULL(h)), as_of, half_life);
+	group_params(st, as_of, half_life);
+	return st;
+}
+
+/*
+ * A transition row's kind (argument 1), time (2), counterparty (argument
+ * c) and audience (argument u; -1: none) into in, the rest unset; false
+ * for a row without a kind or a time, which carries no event (as
+ * aggregates skip NULLs)
+ */
+static bool
+trans_input(FunctionCallInfo fcinfo, int c, int u, AdvInput *in)
+{
+	text	   *kind;
+
+	memset(in, 0, sizeof(*in));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return false;
+	kind = PG_GETARG_TEXT_PP(1);
+	in->kind = VARDATA_ANY(kind);
+	in->kind_len = VARSIZE_ANY_EXHDR(kind);
+	in->t = PG_GETARG_TIMESTAMPTZ(2);
+	in->has_counterparty = c >= 0 && !PG_ARGISNULL(c);
+	in->counterparty = in->has_counterparty ? PG_GETARG_INT64(c) : 0;
+	in->has_audience = u >= 0 && !PG_ARGISNULL(u);
+	in->audience = in->has_audience ? PG_GETARG_INT64(u) : 0;
+	return true;
+}
+
+/*
+ * transition: (state, kind, occurred_at, as_of [, counterparty, audience
+ * [, half_life [, customer, score]]])
+ */
 Datum
 scrm_advocacy_trans(PG_FUNCTION_ARGS)
 {
 	int			nargs = PG_NARGS();
 	MemoryContext aggcxt;
-	AdvState   *st;
+	AdvState   *st = trans_state(fcinfo, &aggcxt, 3, nargs > 6 ? 6 : -1);
 	AdvInput	in;
 	AdvEvent	ev;
-	TimestampTz as_of;
-	double		half_life = 180.0 * SECS_PER_DAY;
-	text	   *kind;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "advocacy transition function called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggcxt, sizeof(AdvState)) :
-		(AdvState *) PG_GETARG_POINTER(0);
-	as_of = PG_ARGISNULL(3) ? 0 : PG_GETARG_TIMESTAMPTZ(3);
-	if (nargs > 6 && !PG_ARGISNULL(6))
-		half_life = ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(6));
-	check_params(PG_ARGISNULL(3) || (nargs > 6 && PG_ARGISNULL(6)), as_of, half_life);
-	group_params(st, as_of, half_life);
-
-	/* rows without a kind or a time carry no event, as aggregates skip NULLs */
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (!trans_input(fcinfo, nargs > 4 ? 4 : -1, nargs > 5 ? 5 : -1, &in))
 		PG_RETURN_POINTER(st);
-
-	kind = PG_GETARG_TEXT_PP(1);
-	in.kind = VARDATA_ANY(kind);
-	in.kind_len = VARSIZE_ANY_EXHDR(kind);
-	in.t = PG_GETARG_TIMESTAMPTZ(2);
-	in.has_counterparty = nargs > 4 && !PG_ARGISNULL(4);
-	in.counterparty = in.has_counterparty ? PG_GETARG_INT64(4) : 0;
-	in.has_audience = nargs > 5 && !PG_ARGISNULL(5);
-	in.audience = in.has_audience ? PG_GETARG_INT64(5) : 0;
 	in.full_form = nargs > 8;
 	in.has_customer = nargs > 7 && !PG_ARGISNULL(7);
 	in.customer = in.has_customer ? PG_GETARG_INT64(7) : 0;
@@ -735,6 +766,102 @@ scrm_advocacy_final(PG_FUNCTION_ARGS)
 													  values, nulls)));
 }
 
+/* One event that counted, as scrm.explain's arrays show it */
+typedef struct ExplainEvent
+{
+	int32		kind;			/* index in the kinds */
+	TimestampTz at;
+	bool		has_who;
+	int64		who_id;			/* the counterparty's id (or number) */
+	Datum		who;			/* and its key as text, when named */
+	int32		damping;
+	double		points;
+} ExplainEvent;
+
+/*
+ * The events that counted of n scored events (surveys that do not count
+ * left out) into out; returns how many
+ */
+static int
+explain_events(const AdvEvent *ev, int64 n, const double *points, const int32 *damping,
+			   ExplainEvent *out)
+{
+	int64		i;
+	int			m = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (isnan(points[i]))
+			continue;
+		out[m].kind = ev[i].kind;
+		out[m].at = ev[i].t;
+		out[m].has_who = (ev[i].flags & EV_HAS_COUNTERPARTY) != 0;
+		out[m].who_id = ev[i].counterparty;
+		out[m].who = (Datum) 0;
+		out[m].damping = damping[i];
+		out[m].points = points[i];
+		m++;
+	}
+	return m;
+}
+
+/* A one-dimensional array of n elements of a type of the summaries */
+static Datum
+array1(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (elemtype == TEXTOID)
+		return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	if (elemtype == INT4OID)
+		return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
+	/* timestamptz, bigint, float8 */
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, elemtype, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * m events for scrm.explain as five arrays into values[0..4] (NULL without
+ * any): kind (names when kinds is given, else indexes), time, counterparty
+ * (its key when named, else its id), damping place k, points = weight x
+ * reach or survey class / k x decay
+ */
+static void
+explain_arrays(const AdvKinds *kinds, const ExplainEvent *e, int m, Datum *values, bool *nulls)
+{
+	Datum	   *kind = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *at = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *who = palloc(sizeof(Datum) * Max(m, 1));
+	bool	   *who_null = palloc(sizeof(bool) * Max(m, 1));
+	Datum	   *damp = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *pts = palloc(sizeof(Datum) * Max(m, 1));
+	bool		named = kinds != NULL;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		nulls[i] = m == 0;
+	if (m == 0)
+		return;
+	for (i = 0; i < m; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		kind[i] = named ? CStringGetTextDatum(kinds->t.name[e[i].kind]) : Int32GetDatum(e[i].kind);
+		at[i] = TimestampTzGetDatum(e[i].at);
+		who[i] = named ? e[i].who : Int64GetDatum(e[i].who_id);
+		who_null[i] = !e[i].has_who;
+		damp[i] = Int32GetDatum(e[i].damping);
+		pts[i] = Float8GetDatum(e[i].points);
+	}
+	values[0] = array1(kind, NULL, m, named ? TEXTOID : INT4OID);
+	values[1] = array1(at, NULL, m, TIMESTAMPTZOID);
+	values[2] = array1(who, who_null, m, named ? TEXTOID : INT8OID);
+	values[3] = array1(damp, NULL, m, INT4OID);
+	values[4] = array1(pts, NULL, m, FLOAT8OID);
+}
+
 /*
  * scrm._advocacy_events(kind, occurred_at, counterparty, audience, as_of,
  * half_life, kinds, weights): what scrm._refresh_advocacy needs of one
@@ -752,35 +879,13 @@ Datum
 scrm_advocacy_events_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
-	AdvState   *st;
+	AdvState   *st = trans_state(fcinfo, &aggcxt, 5, 6);
+	const AdvKinds *kinds = arg_kinds(fcinfo, 7, 8);
 	AdvInput	in;
 	AdvEvent	ev;
-	TimestampTz as_of;
-	double		half_life;
-	const AdvKinds *kinds;
-	text	   *kind;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "advocacy transition function called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? MemoryContextAllocZero(aggcxt, sizeof(AdvState)) :
-		(AdvState *) PG_GETARG_POINTER(0);
-	as_of = PG_ARGISNULL(5) ? 0 : PG_GETARG_TIMESTAMPTZ(5);
-	half_life = PG_ARGISNULL(6) ? 0.0 : ScrmIntervalSeconds(PG_GETARG_INTERVAL_P(6));
-	check_params(PG_ARGISNULL(5) || PG_ARGISNULL(6), as_of, half_life);
-	group_params(st, as_of, half_life);
-	kinds = arg_kinds(fcinfo, 7, 8);
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (!trans_input(fcinfo, 3, 4, &in))
 		PG_RETURN_POINTER(st);
-
-	kind = PG_GETARG_TEXT_PP(1);
-	memset(&in, 0, sizeof(in));
-	in.kind = VARDATA_ANY(kind);
-	in.kind_len = VARSIZE_ANY_EXHDR(kind);
-	in.t = PG_GETARG_TIMESTAMPTZ(2);
-	in.has_counterparty = !PG_ARGISNULL(3);
-	in.counterparty = in.has_counterparty ? PG_GETARG_INT64(3) : 0;
-	in.has_audience = !PG_ARGISNULL(4);
-	in.audience = in.has_audience ? PG_GETARG_INT64(4) : 0;
 	in.full_form = true;
 	in.has_customer = true;
 	in.customer = 0;
@@ -803,26 +908,14 @@ scrm_advocacy_events_final(PG_FUNCTION_ARGS)
 	Datum		values[9];
 	bool		nulls[9] = {false};
 	AdvResult	r;
-	AdvEvent   *ev;
-	double	   *points;
-	int32	   *damping;
-	Datum	   *kind,
-			   *at,
-			   *who,
-			   *damp,
-			   *pts;
-	bool	   *who_null;
-	int			dims[1];
-	int			lbs[1] = {1};
-	int64		i;
-	int			m = 0;
+	AdvEvent   *ev = palloc(sizeof(AdvEvent) * Max(n, 1));
+	double	   *points = palloc(sizeof(double) * Max(n, 1));
+	int32	   *damping = palloc(sizeof(int32) * Max(n, 1));
+	ExplainEvent *e = palloc(sizeof(ExplainEvent) * Max(n, 1));
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "advocacy must return a composite type");
 	/* sort a copy (the state may be finalised again) */
-	ev = palloc(sizeof(AdvEvent) * Max(n, 1));
-	points = palloc(sizeof(double) * Max(n, 1));
-	damping = palloc(sizeof(int32) * Max(n, 1));
 	if (n > 0)
 		memcpy(ev, st->ev, n * sizeof(AdvEvent));
 	qsort(ev, n, sizeof(AdvEvent), event_cmp);
@@ -831,36 +924,7 @@ scrm_advocacy_events_final(PG_FUNCTION_ARGS)
 	values[1] = Float8GetDatum(r.neg);
 	values[2] = Int32GetDatum((int32) r.distinct);
 	values[3] = BoolGetDatum(r.converted);
-
-	kind = palloc(sizeof(Datum) * Max(n, 1));
-	at = palloc(sizeof(Datum) * Max(n, 1));
-	who = palloc(sizeof(Datum) * Max(n, 1));
-	who_null = palloc(sizeof(bool) * Max(n, 1));
-	damp = palloc(sizeof(Datum) * Max(n, 1));
-	pts = palloc(sizeof(Datum) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		if (isnan(points[i]))
-			continue;
-		kind[m] = Int32GetDatum(ev[i].kind);
-		at[m] = TimestampTzGetDatum(ev[i].t);
-		who_null[m] = !(ev[i].flags & EV_HAS_COUNTERPARTY);
-		who[m] = Int64GetDatum(ev[i].counterparty);
-		damp[m] = Int32GetDatum(damping[i]);
-		pts[m] = Float8GetDatum(points[i]);
-		m++;
-	}
-	for (i = 4; i < 9; i++)
-		nulls[i] = m == 0;
-	if (m > 0)
-	{
-		dims[0] = m;
-		values[4] = PointerGetDatum(construct_md_array(kind, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
-		values[5] = PointerGetDatum(construct_md_array(at, NULL, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		values[6] = PointerGetDatum(construct_md_array(who, who_null, 1, dims, lbs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		values[7] = PointerGetDatum(construct_md_array(damp, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
-		values[8] = PointerGetDatum(construct_md_array(pts, NULL, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	}
+	explain_arrays(NULL, e, explain_events(ev, n, points, damping, e), values + 4, nulls + 4);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
@@ -1047,82 +1111,6 @@ read_configured_events(AdvRead *rd)
 		read_configured_surveys(rd);
 }
 
-/* One event of scrm.explain's arrays */
-typedef struct ExplainEvent
-{
-	int32		kind;			/* index in the kinds */
-	TimestampTz at;
-	Datum		who;			/* the counterparty's key as text; 0: none */
-	int32		damping;
-	double		points;
-} ExplainEvent;
-
-/*
- * The events that counted of n scored events (surveys that do not count
- * left out) into out: counterparties are the run's customer keys when the
- * events are the configured ones (by_run), else the ids.  Returns how many.
- */
-static int
-explain_events(const AdvEvent *ev, int64 n, const double *points, const int32 *damping,
-			   bool by_run, ExplainEvent *out)
-{
-	int64		i;
-	int			m = 0;
-
-	for (i = 0; i < n; i++)
-	{
-		if (isnan(points[i]))
-			continue;
-		out[m].kind = ev[i].kind;
-		out[m].at = ev[i].t;
-		out[m].who = !(ev[i].flags & EV_HAS_COUNTERPARTY) ? (Datum) 0 :
-			CStringGetTextDatum(by_run ? ScrmRunKeyOut(ev[i].counterparty)
-								: psprintf(INT64_FORMAT, ev[i].counterparty));
-		out[m].damping = damping[i];
-		out[m].points = points[i];
-		m++;
-	}
-	return m;
-}
-
-/*
- * m events for scrm.explain as five arrays (kind, time, counterparty key,
- * damping place k, points = weight x reach or survey class / k x decay)
- * into values[0..4], NULL without any
- */
-static void
-explain_arrays(const AdvKinds *kinds, const ExplainEvent *e, int m, Datum *values, bool *nulls)
-{
-	Datum	   *kind = palloc(sizeof(Datum) * Max(m, 1));
-	Datum	   *at = palloc(sizeof(Datum) * Max(m, 1));
-	Datum	   *who = palloc(sizeof(Datum) * Max(m, 1));
-	bool	   *who_null = palloc(sizeof(bool) * Max(m, 1));
-	Datum	   *damp = palloc(sizeof(Datum) * Max(m, 1));
-	Datum	   *pts = palloc(sizeof(Datum) * Max(m, 1));
-	int			dims[1] = {m};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < 5; i++)
-		nulls[i] = m == 0;
-	if (m == 0)
-		return;
-	for (i = 0; i < m; i++)
-	{
-		kind[i] = CStringGetTextDatum(kinds->t.name[e[i].kind]);
-		at[i] = TimestampTzGetDatum(e[i].at);
-		who[i] = e[i].who;
-		who_null[i] = e[i].who == (Datum) 0;
-		damp[i] = Int32GetDatum(e[i].damping);
-		pts[i] = Float8GetDatum(e[i].points);
-	}
-	values[0] = PointerGetDatum(construct_md_array(kind, NULL, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-	values[1] = PointerGetDatum(construct_md_array(at, NULL, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_md_array(who, who_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-	values[3] = PointerGetDatum(construct_md_array(damp, NULL, 1, dims, lbs, INT4OID, 4, true, TYPALIGN_INT));
-	values[4] = PointerGetDatum(construct_md_array(pts, NULL, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 /* One customer's interactions as summarised where they are (pushdown.c) */
 typedef struct AdvPushed
 {
@@ -1171,11 +1159,17 @@ emit_customer(const AdvRead *rd, ReturnSetInfo *rsinfo, AdvScratch *sc, int64 cu
 	AdvResult	r;
 	ExplainEvent *e = sc->explain;
 	int			m,
+				i,
 				k = 0;
 
 	qsort(sc->ev, n, sizeof(AdvEvent), event_cmp);
 	score_events(&rd->params, sc->ev, n, sc->helped, &r, sc->points, sc->damping);
-	m = explain_events(sc->ev, n, sc->points, sc->damping, by_run, sc->explain);
+	m = explain_events(sc->ev, n, sc->points, sc->damping, sc->explain);
+	/* the counterparties by their keys (the run's) or ids */
+	for (i = 0; i < m; i++)
+		if (e[i].has_who)
+			e[i].who = CStringGetTextDatum(by_run ? ScrmRunKeyOut(e[i].who_id)
+										   : psprintf(INT64_FORMAT, e[i].who_id));
 	if (p)
 	{
 		ExplainEvent *merged = palloc(sizeof(ExplainEvent) * Max(m + p->m, 1));
@@ -1304,6 +1298,7 @@ surveys_from_rows(PushedRead *pr)
 	ScrmSort(rd->rows, rd->n, sizeof(AdvRow), row_customer_cmp);
 	for (i = 0; i < rd->n; i = j)
 	{
+		CHECK_FOR_INTERRUPTS();
 		add_block(pr, rd->rows[i].customer, 0);
 		for (j = i; j < rd->n && rd->rows[j].customer == rd->rows[i].customer; j++)
 		{
@@ -1400,6 +1395,8 @@ read_summarised_survey(void *arg, Datum *values, bool *isnull)
 	{
 		AdvRow	   *row;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		rd->rows = ScrmGrow(&rd->budget, rd->rows, &rd->cap, rd->n, sizeof(AdvRow), 0);
 		row = &rd->rows[rd->n++];
 		row->customer = DatumGetInt64(values[0]);
@@ -1527,12 +1524,16 @@ read_pushed(void *arg, Datum *values, bool *isnull)
 		{
 			int64		w = wn[e] ? 0 : DatumGetInt64(who[e]);
 
+			if ((e & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (kn[e] || an[e] || dn[e] || pn[e] ||
 				DatumGetInt32(kind[e]) < 0 || DatumGetInt32(kind[e]) >= rd->kinds->t.n ||
 				(!wn[e] && (w < 1 || w > nnames || nn[w - 1])))
 				invalid_summary();
 			p.e[e].kind = DatumGetInt32(kind[e]);
 			p.e[e].at = DatumGetTimestampTz(at[e]);
+			p.e[e].has_who = !wn[e];
+			p.e[e].who_id = w;
 			p.e[e].who = wn[e] ? (Datum) 0 : names[w - 1];
 			p.e[e].damping = DatumGetInt32(damp[e]);
 			p.e[e].points = DatumGetFloat8(pts[e]);
