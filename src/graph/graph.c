@@ -6,10 +6,12 @@
  * Steps: (1) stream the edge rows, mapping each bigint id to a provisional
  * index with an open-addressing hash map; (2) sort the distinct ids and
  * renumber so dense index order equals id order; (3) build each requested
- * CSR with two counting-sort passes (by neighbour, then by row), which
- * leaves every row sorted by neighbour so duplicate arcs are adjacent and
- * are merged by summing their weights.  All big arrays are accounted
- * against scrm.max_memory before they are allocated.
+ * CSR with every row sorted by neighbour, so that duplicate arcs are
+ * adjacent and are merged by summing their weights: the last CSR (the raw
+ * edges go with it) by two counting-sort passes, by neighbour and then by
+ * row; a CSR the raw edges outlive by one pass by row and a sort of each
+ * row.  All big arrays are accounted against scrm.max_memory before they
+ * are allocated.
  *
  * Arcs may also come one at a time (GraphBegin, GraphAddArc, GraphEnd), and
  * scrm.refresh shares one graph between its steps (GraphShare): a NULL
@@ -758,34 +760,199 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	g->m = out;
 }
 
-/* Build the CSRs named in flags and drop the raw edges unless kept */
+/* Drop the raw edges */
+static void
+free_raw_edges(Graph *g)
+{
+	GraphEdges *e = &g->edges;
+
+	ScrmFree(&g->budget, e->src, e->cap, sizeof(int32));
+	ScrmFree(&g->budget, e->dst, e->cap, sizeof(int32));
+	ScrmFree(&g->budget, e->w, e->w ? e->cap : 0, sizeof(double));
+	e->src = e->dst = NULL;
+	e->w = NULL;
+	e->cap = 0;
+}
+
+/*
+ * The same CSR as csr_build, built by two counting-sort scatters and no
+ * comparison sort, for the last CSR of a graph whose raw edges go: the arcs
+ * are scattered by neighbour into a scratch list, the raw edges are freed,
+ * and the scratch list is scattered in neighbour order into the rows, so
+ * each row comes out sorted by neighbour with the arcs of one neighbour in
+ * input order (the order csr_build's stable merge keeps).  A duplicate arc
+ * is merged as it lands on the one before it.  At its peak it holds the raw
+ * edges and the scratch list, as many bytes as csr_build's raw edges and
+ * result.
+ */
+static void
+csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
+				bool noisy_or)
+{
+	GraphEdges *e = &g->edges;
+	ScrmBudget *b = &g->budget;
+	int32		n = g->n;
+	bool		weighted = e->w != NULL;
+	int64	   *bucket,
+			   *cursor;
+	int32	   *srow;
+	double	   *sw = NULL;
+	int64		m2,
+				i,
+				p,
+				pass,
+				out = 0;
+	bool		merged = false;
+	int32		v;
+
+	/* count arcs per row and per neighbour */
+	csr->off = ScrmAlloc0(b, (Size) n + 1, sizeof(int64));
+	bucket = ScrmAlloc0(b, (Size) n + 1, sizeof(int64));
+	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
+		for (i = 0; i < e->m; i++)
+		{
+			bool		fwd = (rows_are_targets != (pass == 1));
+
+			if (pass == 1 && e->src[i] == e->dst[i])
+				continue;
+			csr->off[(fwd ? e->dst[i] : e->src[i]) + 1]++;
+			bucket[(fwd ? e->src[i] : e->dst[i]) + 1]++;
+		}
+	for (v = 0; v < n; v++)
+	{
+		csr->off[v + 1] += csr->off[v];
+		bucket[v + 1] += bucket[v];
+	}
+	m2 = csr->off[n];
+
+	/* scatter the arcs' rows (and weights) into neighbour order */
+	srow = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	if (weighted)
+		sw = ScrmAlloc(b, Max(m2, 1), sizeof(double));
+	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
+		for (i = 0; i < e->m; i++)
+		{
+			bool		fwd = (rows_are_targets != (pass == 1));
+
+			if ((i & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (pass == 1 && e->src[i] == e->dst[i])
+				continue;
+			p = bucket[fwd ? e->src[i] : e->dst[i]]++;
+			srow[p] = fwd ? e->dst[i] : e->src[i];
+			if (weighted)
+				sw[p] = e->w[i];
+		}
+	free_raw_edges(g);
+
+	/* neighbour by neighbour into the rows, merging duplicates */
+	csr->adj = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	csr->w = weighted ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
+	cursor = ScrmAlloc(b, (Size) n + 1, sizeof(int64));
+	memcpy(cursor, csr->off, sizeof(int64) * ((Size) n + 1));
+	for (v = 0, p = 0; v < n; v++)
+	{
+		if ((v & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (; p < bucket[v]; p++)
+		{
+			int32		row = srow[p];
+			int64		q = cursor[row];
+			double		w = weighted ? sw[p] : 1.0;
+
+			if (q > csr->off[row] && csr->adj[q - 1] == v)
+			{
+				/* a duplicate arc: merge its weight into the one before */
+				merged = true;
+				if (csr->w == NULL && !noisy_or)
+				{
+					/* first duplicate of an unweighted graph: weights now */
+					int64		k;
+
+					csr->w = ScrmAlloc(b, Max(m2, 1), sizeof(double));
+					for (k = 0; k < m2; k++)
+						csr->w[k] = 1.0;
+				}
+				if (csr->w)
+					csr->w[q - 1] = merge_weights(csr->w[q - 1], w, noisy_or);
+				continue;
+			}
+			csr->adj[q] = v;
+			if (weighted)
+				csr->w[q] = w;
+			cursor[row] = q + 1;
+		}
+	}
+	ScrmFree(b, srow, Max(m2, 1), sizeof(int32));
+	if (sw)
+		ScrmFree(b, sw, Max(m2, 1), sizeof(double));
+	ScrmFree(b, bucket, (Size) n + 1, sizeof(int64));
+
+	if (merged)
+	{
+		/* close the gaps merged arcs left at the ends of their rows */
+		for (v = 0; v < n; v++)
+		{
+			int64		start = csr->off[v],
+						len = cursor[v] - start;
+
+			if (out != start)
+			{
+				memmove(csr->adj + out, csr->adj + start, sizeof(int32) * len);
+				if (csr->w)
+					memmove(csr->w + out, csr->w + start, sizeof(double) * len);
+			}
+			csr->off[v] = out;
+			out += len;
+		}
+		csr->off[n] = out;
+		csr->adj = ScrmRealloc(b, csr->adj, Max(m2, 1), Max(out, 1), sizeof(int32));
+		if (csr->w)
+			csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
+	}
+	else
+		out = m2;
+	ScrmFree(b, cursor, (Size) n + 1, sizeof(int64));
+	g->m = out;
+}
+
+/*
+ * Build the CSRs named in flags and drop the raw edges unless kept (the
+ * last CSR is built by csr_build_radix then, which drops them on its way)
+ */
 void
 GraphBuildCSR(Graph *g, int flags)
 {
-	GraphEdges *e = &g->edges;
 	bool		noisy_or = (flags & GRAPH_STRENGTH) != 0;
+	bool		keep = (flags & GRAPH_KEEP_EDGES) != 0;
 
 	if (!g->directed && (flags & (GRAPH_BUILD_OUT | GRAPH_BUILD_IN)))
 	{
-		csr_build(g, &g->out, false, true, noisy_or);
+		if (keep)
+			csr_build(g, &g->out, false, true, noisy_or);
+		else
+			csr_build_radix(g, &g->out, false, true, noisy_or);
 		g->in = g->out;
 	}
 	else
 	{
 		if (flags & GRAPH_BUILD_OUT)
-			csr_build(g, &g->out, false, false, noisy_or);
+		{
+			if (keep || (flags & GRAPH_BUILD_IN))
+				csr_build(g, &g->out, false, false, noisy_or);
+			else
+				csr_build_radix(g, &g->out, false, false, noisy_or);
+		}
 		if (flags & GRAPH_BUILD_IN)
-			csr_build(g, &g->in, true, false, noisy_or);
+		{
+			if (keep)
+				csr_build(g, &g->in, true, false, noisy_or);
+			else
+				csr_build_radix(g, &g->in, true, false, noisy_or);
+		}
 	}
-	if (!(flags & GRAPH_KEEP_EDGES))
-	{
-		ScrmFree(&g->budget, e->src, e->cap, sizeof(int32));
-		ScrmFree(&g->budget, e->dst, e->cap, sizeof(int32));
-		ScrmFree(&g->budget, e->w, e->w ? e->cap : 0, sizeof(double));
-		e->src = e->dst = NULL;
-		e->w = NULL;
-		e->cap = 0;
-	}
+	if (!keep && g->edges.src)
+		free_raw_edges(g);
 }
 
 /* Node v as a result Datum: its key in the key type, or its bigint id */

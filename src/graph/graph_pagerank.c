@@ -113,10 +113,6 @@ personalization_vector(Graph *g, const char *query, double *p)
 		p[v] /= sum;
 }
 
-/*
- * Power iteration into result.  Returns the number of iterations run, or
- * -1 when the tolerance was not reached (*err_out holds the last change).
- */
 /* Is every out-weight finite, with a finite inverse when it is not 0? */
 static bool
 invertible(const double *out, int32 n)
@@ -129,6 +125,10 @@ invertible(const double *out, int32 n)
 	return true;
 }
 
+/*
+ * Power iteration into result.  Returns the number of iterations run, or
+ * -1 when the tolerance was not reached (*err_out holds the last change).
+ */
 static int
 power_iterate(Graph *g, const double *p, double damping, int max_iterations,
 			  double tolerance, double *result, double *err_out)
