@@ -4,9 +4,11 @@
 undirected graph of an edge list already in memory.
 
 Prints four numbers: the median wall time in milliseconds of Louvain and of
-Leiden, then the median modularity each reached (seeds 0..repeats-1).
+Leiden, then the median modularity each reached (seeds first..first +
+repeats - 1).  bench.sql runs it with repeats = 1 and seeds 0, 1, ..., once
+per round, interleaved with our runs.
 
-usage: igraph_community.py EDGEFILE.gz [repeats]
+usage: igraph_community.py EDGEFILE.gz [repeats [first_seed]]
 """
 import random
 import statistics
@@ -21,12 +23,13 @@ from edgelist import read_edges
 def main():
     path = sys.argv[1]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     edges = read_edges(path)
     g = ig.Graph(edges=edges, directed=False)
     out = []
     for method in ("louvain", "leiden"):
         times, qs = [], []
-        for s in range(repeats):
+        for s in range(first, first + repeats):
             random.seed(s)
             t0 = time.perf_counter()
             if method == "louvain":
