@@ -156,6 +156,7 @@ GRANT USAGE ON SCHEMA scrm TO scrm_ref;
 GRANT SELECT ON scrm.config, scrm.relationship_kind, scrm.advocacy_kind TO scrm_ref;
 GRANT SELECT, INSERT, DELETE ON scrm.customer_score, scrm.community_score, scrm.customer_history,
   scrm.referral_credit TO scrm_ref;
+GRANT UPDATE ON scrm.customer_score TO scrm_ref;
 GRANT SELECT, INSERT ON scrm.refresh_log TO scrm_ref;
 GRANT USAGE ON SEQUENCE scrm.refresh_log_id_seq TO scrm_ref;
 CREATE TABLE crm.leak (x int);

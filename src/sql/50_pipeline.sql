@@ -101,7 +101,7 @@ CREATE TABLE scrm.customer_score (
     loss_if_churned float8,
     computed_at timestamptz NOT NULL,
     customer_key text PRIMARY KEY
-);
+) WITH (fillfactor = 45);	-- room on each page for a refresh's HOT updates (scrm._step_write)
 
 -- lookups by an integer key (NULL, so not indexed, for other key types)
 CREATE UNIQUE INDEX customer_score_customer ON scrm.customer_score (customer);

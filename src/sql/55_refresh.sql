@@ -498,6 +498,14 @@ BEGIN
     RAISE NOTICE 'scrm.refresh: waiting for the refresh of another session to end';
     LOCK TABLE scrm.customer_score, scrm.community_score IN SHARE ROW EXCLUSIVE MODE;
   END;
+  -- the results are updated in place (scrm._step_write): say so now, not
+  -- after the work
+  IF NOT pg_catalog.has_table_privilege('scrm.customer_score', 'UPDATE') THEN
+    RAISE EXCEPTION 'permission denied for table customer_score'
+      USING ERRCODE = '42501',
+            DETAIL = 'scrm.refresh updates the results of the last refresh in place.',
+            HINT = 'Grant UPDATE on scrm.customer_score to the role that refreshes, with SELECT, INSERT and DELETE.';
+  END IF;
   SELECT * INTO cfg FROM scrm.config;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'social_crm is not configured'
@@ -999,50 +1007,122 @@ DECLARE
   exceptional_from float8 := (r->>'exceptional_from')::float8;
   tiers text[] := ARRAY['good', 'excellent', 'exceptional'];
 BEGIN
-  DELETE FROM scrm.customer_score;
-  INSERT INTO scrm.customer_score
-    (customer, social_consent, monetary_value, p_alive, expected_purchases, referral_value, influence_value,
-     advocacy_points, advocate_score, advocate_label, nps_class, social_adjustment, total_value, tier,
-     monetary_tier, needs_review, pagerank, community, churn_value_at_risk, loss_if_churned, computed_at,
-     customer_key,
-     -- what scrm.explain shows
-     frequency, recency, age, average_spend, valence, network_value, retained_share, influence_returned,
-     influence_to, influence_share, influence_rest, influence_rest_customers, advocacy_positive,
-     advocacy_negative, advocacy_reach, advocacy_event_kind, advocacy_event_at, advocacy_event_counterparty,
-     advocacy_event_damping, advocacy_event_points,
-     contagion_loss, value_model, contract_renewals, contract_active, contract_amount)
-  SELECT CASE WHEN (r->>'integer_keys')::boolean THEN t.customer END, t.consent, t.monetary_value, t.p_alive, t.expected_purchases,
-         t.referral_value, t.influence_value, t.advocacy_points, t.advocate_score, t.advocate_label, t.nps_class,
-         CASE WHEN t.consent THEN t.total_value - t.monetary_value END,
-         t.total_value,
-         CASE WHEN policy = 'no_harm' AND array_position(tiers, t.tm) > array_position(tiers, t.tt)
-              THEN t.tm ELSE t.tt END,
-         t.tm,
-         policy = 'symmetric' AND array_position(tiers, t.tt) < array_position(tiers, t.tm),
-         CASE WHEN t.consent THEN t.pagerank END, CASE WHEN t.consent THEN t.community END,
-         CASE WHEN t.consent THEN t.value_at_risk END, CASE WHEN t.consent THEN t.loss_if_churned END,
-         started, t.customer_key,
-         (t.rfm).frequency, (t.rfm).recency, (t.rfm).age, (t.rfm).monetary,
-         CASE WHEN t.consent THEN t.valence END,
-         CASE WHEN t.consent THEN coalesce(t.network_value, greatest(t.monetary_value, 0)) END,
-         CASE WHEN t.consent THEN coalesce(t.retained_share, 1) END,
-         CASE WHEN t.consent THEN coalesce(t.returned, 0) END,
-         CASE WHEN t.consent THEN t.top_keys END, CASE WHEN t.consent THEN t.top_shares END,
-         CASE WHEN t.consent THEN coalesce(t.rest_amount, 0) END,
-         CASE WHEN t.consent THEN coalesce(t.rest_customers, 0) END,
-         CASE WHEN t.consent THEN t.advocacy_positive END, CASE WHEN t.consent THEN t.advocacy_negative END,
-         CASE WHEN t.consent THEN t.advocacy_reach END,
-         CASE WHEN t.consent THEN e.event_kind END, CASE WHEN t.consent THEN e.event_at END,
-         CASE WHEN t.consent THEN e.event_counterparty END, CASE WHEN t.consent THEN e.event_damping END,
-         CASE WHEN t.consent THEN e.event_points END,
-         CASE WHEN t.consent THEN t.contagion_loss END,
-         t.value_model, t.contract_renewals, t.contract_active, t.contract_amount
-  FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned, ch.contagion_loss,
-               scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
-               scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
-        FROM pg_temp._scrm_refresh_total x JOIN pg_temp._scrm_refresh_customer c USING (customer)
-        LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t
-  LEFT JOIN pg_temp._scrm_refresh_event_summary e USING (customer);
+  -- the results replace those of the last refresh in place: a customer's
+  -- row is updated, a new customer's inserted, a customer gone deleted.  The
+  -- updates are HOT (no indexed column changes, and customer_score leaves
+  -- room on its pages, fillfactor 45): no index entry is added, and the last
+  -- refresh's versions are pruned as the pages fill, so the table keeps its
+  -- size.  (DELETE and INSERT left every old version and its index entries
+  -- behind until a vacuum, and made each insert check its key's dead ones.)
+  -- one row per customer in each work table: statistics of that column
+  -- tell the planner so (unanalysed, it takes the joins for many-to-many
+  -- and sorts them all), at a tenth of the cost of every column's
+  ANALYZE pg_temp._scrm_refresh_total (customer), pg_temp._scrm_refresh_customer (customer),
+          pg_temp._scrm_refresh_churn (customer), pg_temp._scrm_refresh_event_summary (customer);
+  MERGE INTO scrm.customer_score s
+  USING (
+    SELECT
+      CASE WHEN (r->>'integer_keys')::boolean THEN t.customer END AS customer,
+      t.consent AS social_consent,
+      t.monetary_value AS monetary_value,
+      t.p_alive AS p_alive,
+      t.expected_purchases AS expected_purchases,
+      t.referral_value AS referral_value,
+      t.influence_value AS influence_value,
+      t.advocacy_points AS advocacy_points,
+      t.advocate_score AS advocate_score,
+      t.advocate_label AS advocate_label,
+      t.nps_class AS nps_class,
+      CASE WHEN t.consent THEN t.total_value - t.monetary_value END AS social_adjustment,
+      t.total_value AS total_value,
+      CASE WHEN policy = 'no_harm' AND array_position(tiers, t.tm) > array_position(tiers, t.tt)
+         THEN t.tm ELSE t.tt END AS tier,
+      t.tm AS monetary_tier,
+      policy = 'symmetric' AND array_position(tiers, t.tt) < array_position(tiers, t.tm) AS needs_review,
+      CASE WHEN t.consent THEN t.pagerank END AS pagerank,
+      CASE WHEN t.consent THEN t.community END AS community,
+      CASE WHEN t.consent THEN t.value_at_risk END AS churn_value_at_risk,
+      CASE WHEN t.consent THEN t.loss_if_churned END AS loss_if_churned,
+      started AS computed_at,
+      t.customer_key AS customer_key,
+      (t.rfm).frequency AS frequency,
+      (t.rfm).recency AS recency,
+      (t.rfm).age AS age,
+      (t.rfm).monetary AS average_spend,
+      CASE WHEN t.consent THEN t.valence END AS valence,
+      CASE WHEN t.consent THEN coalesce(t.network_value, greatest(t.monetary_value, 0)) END AS network_value,
+      CASE WHEN t.consent THEN coalesce(t.retained_share, 1) END AS retained_share,
+      CASE WHEN t.consent THEN coalesce(t.returned, 0) END AS influence_returned,
+      CASE WHEN t.consent THEN t.top_keys END AS influence_to,
+      CASE WHEN t.consent THEN t.top_shares END AS influence_share,
+      CASE WHEN t.consent THEN coalesce(t.rest_amount, 0) END AS influence_rest,
+      CASE WHEN t.consent THEN coalesce(t.rest_customers, 0) END AS influence_rest_customers,
+      CASE WHEN t.consent THEN t.advocacy_positive END AS advocacy_positive,
+      CASE WHEN t.consent THEN t.advocacy_negative END AS advocacy_negative,
+      CASE WHEN t.consent THEN t.advocacy_reach END AS advocacy_reach,
+      CASE WHEN t.consent THEN e.event_kind END AS advocacy_event_kind,
+      CASE WHEN t.consent THEN e.event_at END AS advocacy_event_at,
+      CASE WHEN t.consent THEN e.event_counterparty END AS advocacy_event_counterparty,
+      CASE WHEN t.consent THEN e.event_damping END AS advocacy_event_damping,
+      CASE WHEN t.consent THEN e.event_points END AS advocacy_event_points,
+      CASE WHEN t.consent THEN t.contagion_loss END AS contagion_loss,
+      t.value_model AS value_model,
+      t.contract_renewals AS contract_renewals,
+      t.contract_active AS contract_active,
+      t.contract_amount AS contract_amount
+    FROM (SELECT x.*, c.customer_key, ch.value_at_risk, ch.loss_if_churned, ch.contagion_loss,
+                 scrm.service_tier(x.total_value, excellent_from, exceptional_from) AS tt,
+                 scrm.service_tier(x.monetary_value, excellent_from, exceptional_from) AS tm
+          FROM pg_temp._scrm_refresh_total x JOIN pg_temp._scrm_refresh_customer c USING (customer)
+          LEFT JOIN pg_temp._scrm_refresh_churn ch USING (customer)) t
+    LEFT JOIN pg_temp._scrm_refresh_event_summary e USING (customer)) n
+  ON s.customer_key = n.customer_key
+  WHEN MATCHED THEN UPDATE SET
+    customer = n.customer, social_consent = n.social_consent, monetary_value = n.monetary_value,
+    p_alive = n.p_alive, expected_purchases = n.expected_purchases,
+    referral_value = n.referral_value, influence_value = n.influence_value,
+    advocacy_points = n.advocacy_points, advocate_score = n.advocate_score,
+    advocate_label = n.advocate_label, nps_class = n.nps_class,
+    social_adjustment = n.social_adjustment, total_value = n.total_value, tier = n.tier,
+    monetary_tier = n.monetary_tier, needs_review = n.needs_review, pagerank = n.pagerank,
+    community = n.community, churn_value_at_risk = n.churn_value_at_risk,
+    loss_if_churned = n.loss_if_churned, computed_at = n.computed_at, frequency = n.frequency,
+    recency = n.recency, age = n.age, average_spend = n.average_spend, valence = n.valence,
+    network_value = n.network_value, retained_share = n.retained_share,
+    influence_returned = n.influence_returned, influence_to = n.influence_to,
+    influence_share = n.influence_share, influence_rest = n.influence_rest,
+    influence_rest_customers = n.influence_rest_customers, advocacy_positive = n.advocacy_positive,
+    advocacy_negative = n.advocacy_negative, advocacy_reach = n.advocacy_reach,
+    advocacy_event_kind = n.advocacy_event_kind, advocacy_event_at = n.advocacy_event_at,
+    advocacy_event_counterparty = n.advocacy_event_counterparty,
+    advocacy_event_damping = n.advocacy_event_damping,
+    advocacy_event_points = n.advocacy_event_points, contagion_loss = n.contagion_loss,
+    value_model = n.value_model, contract_renewals = n.contract_renewals,
+    contract_active = n.contract_active, contract_amount = n.contract_amount
+  WHEN NOT MATCHED THEN INSERT (
+    customer, social_consent, monetary_value, p_alive, expected_purchases, referral_value,
+    influence_value, advocacy_points, advocate_score, advocate_label, nps_class, social_adjustment,
+    total_value, tier, monetary_tier, needs_review, pagerank, community, churn_value_at_risk,
+    loss_if_churned, computed_at, customer_key, frequency, recency, age, average_spend, valence,
+    network_value, retained_share, influence_returned, influence_to, influence_share,
+    influence_rest, influence_rest_customers, advocacy_positive, advocacy_negative, advocacy_reach,
+    advocacy_event_kind, advocacy_event_at, advocacy_event_counterparty, advocacy_event_damping,
+    advocacy_event_points, contagion_loss, value_model, contract_renewals, contract_active,
+    contract_amount)
+  VALUES (
+    n.customer, n.social_consent, n.monetary_value, n.p_alive, n.expected_purchases,
+    n.referral_value, n.influence_value, n.advocacy_points, n.advocate_score, n.advocate_label,
+    n.nps_class, n.social_adjustment, n.total_value, n.tier, n.monetary_tier, n.needs_review,
+    n.pagerank, n.community, n.churn_value_at_risk, n.loss_if_churned, n.computed_at,
+    n.customer_key, n.frequency, n.recency, n.age, n.average_spend, n.valence, n.network_value,
+    n.retained_share, n.influence_returned, n.influence_to, n.influence_share, n.influence_rest,
+    n.influence_rest_customers, n.advocacy_positive, n.advocacy_negative, n.advocacy_reach,
+    n.advocacy_event_kind, n.advocacy_event_at, n.advocacy_event_counterparty,
+    n.advocacy_event_damping, n.advocacy_event_points, n.contagion_loss, n.value_model,
+    n.contract_renewals, n.contract_active, n.contract_amount);
+  -- every row of this refresh has computed_at = started (a clock_timestamp
+  -- of its start, so no earlier refresh's row has it)
+  DELETE FROM scrm.customer_score WHERE computed_at <> started;
   -- each referral's credit, by key
   DELETE FROM scrm.referral_credit;
   INSERT INTO scrm.referral_credit

@@ -26,6 +26,9 @@ ALTER TABLE scrm.customer_score ADD COLUMN customer_key text;
 UPDATE scrm.customer_score SET customer_key = customer::text;
 ALTER TABLE scrm.customer_score ADD PRIMARY KEY (customer_key);
 CREATE UNIQUE INDEX customer_score_customer ON scrm.customer_score (customer);
+-- refresh updates the results in place (MERGE, HOT updates): room on each
+-- page for them
+ALTER TABLE scrm.customer_score SET (fillfactor = 45);
 
 ALTER TABLE scrm.config ADD COLUMN segments text;
 COMMENT ON COLUMN scrm.config.segments IS 'SQL returning customer, segment: refresh runs scrm.tier_audit over it and logs the result';
