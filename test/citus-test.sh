@@ -169,6 +169,15 @@ ALTER FUNCTION crm.leak(bigint) OWNER TO scrm_cfg;
 CREATE FUNCTION crm.scratch(c bigint) RETURNS numeric LANGUAGE plpgsql VOLATILE
   AS $f$ BEGIN CREATE TEMP TABLE IF NOT EXISTS scrm_scratch (x int); RETURN 0; END $f$;
 ALTER FUNCTION crm.scratch(bigint) OWNER TO scrm_cfg;
+-- who a configured query runs as, and where: a NOTICE from every node that
+-- evaluates it (for one customer in a hundred), an error if not the configurer
+CREATE FUNCTION crm.whoami(c bigint) RETURNS numeric LANGUAGE plpgsql STABLE
+  AS $f$ BEGIN
+    IF current_user <> 'scrm_cfg' THEN RAISE EXCEPTION 'the purchases query ran as %', current_user; END IF;
+    IF c % 100 = 0 THEN RAISE NOTICE 'whoami: % on port %', current_user, inet_server_port(); END IF;
+    RETURN 0;
+  END $f$;
+ALTER FUNCTION crm.whoami(bigint) OWNER TO scrm_cfg;
 SQL
 attempt="DO \$\$ BEGIN PERFORM scrm.refresh(); RAISE NOTICE 'refresh ok';
   EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'refresh % %', SQLSTATE, SQLERRM; END \$\$"
@@ -199,6 +208,9 @@ SQL
 ) || true
 writer=$(attack leak) || true
 scratch=$(attack scratch) || true
+whoami=$(attack whoami) || true
+whoami_ports=$(grep -o 'whoami: [a-z_]* on port [0-9]*' <<<"$whoami" | sort | uniq -c |
+  awk '{print $3 " on port " $6 " (" $1 " rows)"}' | paste -sd, - | sed 's/,/, /g') || true
 echo "citus-test: purchases on $shards workers; single node $n_single customers, cluster $n_citus, $n_equal equal"
 echo "citus-test: purchases: $rows_read rows in the purchases query, $rows_received reached the coordinator (pushed down: $pushed)"
 echo "citus-test: interactions: $events_read rows of $event_customers customers in the interactions query, $events_received reached the coordinator (pushed down: $events_pushed)"
@@ -225,5 +237,9 @@ grep -q 'refresh [0-9A-Z]\{5\} ' <<<"$writer" && grep -q 'rows written: 0' <<<"$
   echo "citus-test: FAIL: a configured query wrote on the cluster" >&2; echo "$writer" >&2; status=1; }
 grep -q 'refresh 25006' <<<"$scratch" || {
   echo "citus-test: FAIL: a configured query's function did not run read-only on the workers" >&2; echo "$scratch" >&2; status=1; }
+echo "citus-test: a configured query asking who runs it, refreshed by a superuser: $(grep -o 'refresh .*' <<<"$whoami" | head -1); it ran as $whoami_ports"
+grep -q 'refresh ok' <<<"$whoami" && ! grep -q "port $PORT" <<<"$whoami_ports" &&
+  [ "$(grep -o 'port [0-9]*' <<<"$whoami_ports" | sort -u | wc -l)" = 2 ] || {
+  echo "citus-test: FAIL: a configured query did not run as its configurer on both workers" >&2; echo "$whoami" | tail -5 >&2; status=1; }
 [ $status = 0 ] && echo "citus-test: ok"
 exit $status
