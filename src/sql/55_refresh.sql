@@ -1007,6 +1007,11 @@ DECLARE
   exceptional_from float8 := (r->>'exceptional_from')::float8;
   tiers text[] := ARRAY['good', 'excellent', 'exceptional'];
 BEGIN
+  -- one row per customer in each work table: statistics of that column
+  -- tell the planner so (unanalysed, it takes the joins for many-to-many
+  -- and sorts them all), at a tenth of the cost of every column's
+  ANALYZE pg_temp._scrm_refresh_total (customer), pg_temp._scrm_refresh_customer (customer),
+          pg_temp._scrm_refresh_churn (customer), pg_temp._scrm_refresh_event_summary (customer);
   -- the results replace those of the last refresh in place: a customer's
   -- row is updated, a new customer's inserted, a customer gone deleted.  The
   -- updates are HOT (no indexed column changes, and customer_score leaves
@@ -1014,11 +1019,6 @@ BEGIN
   -- refresh's versions are pruned as the pages fill, so the table keeps its
   -- size.  (DELETE and INSERT left every old version and its index entries
   -- behind until a vacuum, and made each insert check its key's dead ones.)
-  -- one row per customer in each work table: statistics of that column
-  -- tell the planner so (unanalysed, it takes the joins for many-to-many
-  -- and sorts them all), at a tenth of the cost of every column's
-  ANALYZE pg_temp._scrm_refresh_total (customer), pg_temp._scrm_refresh_customer (customer),
-          pg_temp._scrm_refresh_churn (customer), pg_temp._scrm_refresh_event_summary (customer);
   MERGE INTO scrm.customer_score s
   USING (
     SELECT
