@@ -651,6 +651,45 @@ sort_merge_row(int32 *adj, double *w, int64 lo, int64 hi, int64 dst,
 }
 
 /*
+ * Arc i of pass pass (0, and 1 for the reversed copies of an undirected
+ * graph) of the arcs a CSR is built from: its row and neighbour.  False for
+ * the reversed copy of a self-loop, which an undirected graph has once.
+ */
+static inline bool
+stream_arc(const GraphEdges *e, int64 i, int pass, bool rows_are_targets,
+		   int32 *row, int32 *nb)
+{
+	bool		fwd = (rows_are_targets != (pass == 1));
+
+	if (pass == 1 && e->src[i] == e->dst[i])
+		return false;
+	*row = fwd ? e->dst[i] : e->src[i];
+	*nb = fwd ? e->src[i] : e->dst[i];
+	return true;
+}
+
+/* Weights of 1 for m2 arcs: an unweighted graph's first duplicate needs them */
+static double *
+unit_weights(ScrmBudget *b, int64 m2)
+{
+	double	   *w = ScrmAlloc(b, Max(m2, 1), sizeof(double));
+	int64		k;
+
+	for (k = 0; k < m2; k++)
+		w[k] = 1.0;
+	return w;
+}
+
+/* Give back the room of the arcs merged away (m2 arcs allocated, out kept) */
+static void
+shrink_csr(ScrmBudget *b, GraphCSR *csr, int64 m2, int64 out)
+{
+	csr->adj = ScrmRealloc(b, csr->adj, Max(m2, 1), Max(out, 1), sizeof(int32));
+	if (csr->w)
+		csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
+}
+
+/*
  * Build one CSR from the raw edges.  Arcs go from row to neighbour:
  * out-CSR rows are sources, in-CSR rows are targets; undirected adds each
  * non-loop edge in both directions (a self-loop once, as networkx's
@@ -682,11 +721,13 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
 		{
-			int32		row = (rows_are_targets != (pass == 1)) ? e->dst[i] : e->src[i];
+			int32		row,
+						nb;
 
-			if (pass == 1 && e->src[i] == e->dst[i])
-				continue;
-			csr->off[row + 1]++;
+			if ((i & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (stream_arc(e, i, pass, rows_are_targets, &row, &nb))
+				csr->off[row + 1]++;
 		}
 	for (v = 0; v < n; v++)
 	{
@@ -703,16 +744,16 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
 		{
-			bool		fwd = (rows_are_targets != (pass == 1));
-			int32		row = fwd ? e->dst[i] : e->src[i];
+			int32		row,
+						nb;
 			int64		p;
 
 			if ((i & INTERRUPT_MASK) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (pass == 1 && e->src[i] == e->dst[i])
+			if (!stream_arc(e, i, pass, rows_are_targets, &row, &nb))
 				continue;
 			p = cursor[row]++;
-			csr->adj[p] = fwd ? e->src[i] : e->dst[i];
+			csr->adj[p] = nb;
 			if (csr->w)
 				csr->w[p] = e->w[i];
 		}
@@ -738,9 +779,7 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 			 */
 			int64		k;
 
-			csr->w = ScrmAlloc(b, Max(m2, 1), sizeof(double));
-			for (k = 0; k < m2; k++)
-				csr->w[k] = 1.0;
+			csr->w = unit_weights(b, m2);
 			for (k = 0; k < len; k++)
 				csr->w[out + k] = tmp[k].w;
 		}
@@ -752,11 +791,7 @@ csr_build(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	csr->off[n] = out;
 	ScrmFree(b, tmp, Max(maxdeg, 1), sizeof(NbWeight));
 	if (merged)
-	{
-		csr->adj = ScrmRealloc(b, csr->adj, Max(m2, 1), Max(out, 1), sizeof(int32));
-		if (csr->w)
-			csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
-	}
+		shrink_csr(b, csr, m2, out);
 	g->m = out;
 }
 
@@ -811,12 +846,15 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
 		{
-			bool		fwd = (rows_are_targets != (pass == 1));
+			int32		row,
+						nb;
 
-			if (pass == 1 && e->src[i] == e->dst[i])
+			if ((i & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (!stream_arc(e, i, pass, rows_are_targets, &row, &nb))
 				continue;
-			csr->off[(fwd ? e->dst[i] : e->src[i]) + 1]++;
-			bucket[(fwd ? e->src[i] : e->dst[i]) + 1]++;
+			csr->off[row + 1]++;
+			bucket[nb + 1]++;
 		}
 	for (v = 0; v < n; v++)
 	{
@@ -832,14 +870,15 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
 		{
-			bool		fwd = (rows_are_targets != (pass == 1));
+			int32		row,
+						nb;
 
 			if ((i & INTERRUPT_MASK) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (pass == 1 && e->src[i] == e->dst[i])
+			if (!stream_arc(e, i, pass, rows_are_targets, &row, &nb))
 				continue;
-			p = bucket[fwd ? e->src[i] : e->dst[i]]++;
-			srow[p] = fwd ? e->dst[i] : e->src[i];
+			p = bucket[nb]++;
+			srow[p] = row;
 			if (weighted)
 				sw[p] = e->w[i];
 		}
@@ -865,14 +904,7 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 				/* a duplicate arc: merge its weight into the one before */
 				merged = true;
 				if (csr->w == NULL && !noisy_or)
-				{
-					/* first duplicate of an unweighted graph: weights now */
-					int64		k;
-
-					csr->w = ScrmAlloc(b, Max(m2, 1), sizeof(double));
-					for (k = 0; k < m2; k++)
-						csr->w[k] = 1.0;
-				}
+					csr->w = unit_weights(b, m2);	/* an unweighted graph's first */
 				if (csr->w)
 					csr->w[q - 1] = merge_weights(csr->w[q - 1], w, noisy_or);
 				continue;
@@ -906,9 +938,7 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 			out += len;
 		}
 		csr->off[n] = out;
-		csr->adj = ScrmRealloc(b, csr->adj, Max(m2, 1), Max(out, 1), sizeof(int32));
-		if (csr->w)
-			csr->w = ScrmRealloc(b, csr->w, Max(m2, 1), Max(out, 1), sizeof(double));
+		shrink_csr(b, csr, m2, out);
 	}
 	else
 		out = m2;

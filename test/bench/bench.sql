@@ -8,6 +8,10 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS social_crm;
 CREATE SCHEMA IF NOT EXISTS bench;
 
+-- the median of a set of times
+CREATE OR REPLACE FUNCTION bench.median(times float8[]) RETURNS float8 LANGUAGE sql IMMUTABLE
+  AS $$ SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x $$;
+
 -- median wall time (ms) of running sql `reps` times
 CREATE OR REPLACE FUNCTION bench.time_ms(sql text, reps integer DEFAULT 5)
 RETURNS float8 LANGUAGE plpgsql AS $$
@@ -20,7 +24,7 @@ BEGIN
     EXECUTE sql;
     times := times || extract(epoch FROM clock_timestamp() - t) * 1000;
   END LOOP;
-  RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
+  RETURN bench.median(times);
 END $$;
 
 -- medians (ms) of a and b run interleaved, a b a b ..., reps times each;
@@ -43,8 +47,7 @@ BEGIN
     EXECUTE b;
     tb := tb || extract(epoch FROM clock_timestamp() - t) * 1000;
   END LOOP;
-  RETURN ARRAY[(SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ta) x),
-               (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(tb) x)];
+  RETURN ARRAY[bench.median(ta), bench.median(tb)];
 END $$;
 
 -- the same, each run (and each setup) in a transaction of its own, as a
@@ -73,9 +76,7 @@ BEGIN
     tb := tb || extract(epoch FROM clock_timestamp() - t) * 1000;
   END LOOP;
   DELETE FROM bench.ab_last;
-  INSERT INTO bench.ab_last
-  SELECT (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ta) x),
-         (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(tb) x);
+  INSERT INTO bench.ab_last VALUES (bench.median(ta), bench.median(tb));
 END $$;
 
 CREATE TABLE IF NOT EXISTS bench.result (
