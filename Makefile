@@ -43,6 +43,11 @@ else
 include $(PGXS)
 endif
 
+# PGXS tracks no header dependencies: a changed header rebuilds every object
+# (and its bitcode), or a struct or inline function would be stale in some
+HEADERS_ALL = $(wildcard src/*.h src/*/*.h)
+$(OBJS) $(OBJS:.o=.bc): $(HEADERS_ALL)
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control
 	cat $(SQL_SOURCES) > $@
 

@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -41,6 +42,15 @@
 /* How often the reader checks for cancel and resets its row context */
 #define READER_BATCH 8192
 
+/* How the reader takes the keys of a column */
+typedef enum KeyRead
+{
+	KEYREAD_NONE,				/* not a batched key column */
+	KEYREAD_UUID,				/* 16 bytes */
+	KEYREAD_TEXT,				/* text or varchar: the varlena's bytes */
+	KEYREAD_BPCHAR				/* char(n): without the padding (key_as_text) */
+} KeyRead;
+
 /* The DestReceiver that feeds rows to the caller's callback */
 typedef struct ReaderState
 {
@@ -59,10 +69,14 @@ typedef struct ReaderState
 	double	   *rows_estimate;	/* the planner's, once planned (or NULL) */
 	/* rows waiting for their keys' lookups (uuid and text keys) */
 	bool		batched;
+	KeyRead    *keyread;		/* per column: how its keys are read */
 	int			npending;
 	Datum	   *pvalues;		/* READER_KEY_BATCH rows of ncols */
 	bool	   *pisnull;
-	ScrmKeyProbe *probes;
+	int64	   *poff;			/* where a by-reference value was copied, or -1 */
+	ScrmKeyProbe *probes;		/* per key column, READER_KEY_BATCH of them */
+	int		   *nprobes;		/* per key column */
+	int16	   *prow;			/* the pending row of each probe */
 	char	   *kbuf;			/* their keys, READER_KEY_INLINE bytes each */
 	StringInfoData copies;		/* their other by-reference values, by offset */
 } ReaderState;
@@ -395,26 +409,37 @@ reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	resolve_columns(typeinfo, st->what, st->cols, st->ncols);
 	st->maxatt = 0;
 	st->batched = false;
+	if (st->keyread == NULL)
+		st->keyread = MemoryContextAllocZero(st->caller_cxt, sizeof(KeyRead) * st->ncols);
 	for (i = 0; i < st->ncols; i++)
 	{
-		st->maxatt = Max(st->maxatt, st->cols[i].attnum);
-		if (st->cols[i].type == SCRM_COL_KEY && st->cols[i].attnum != 0 &&
-			st->cols[i].keys && ScrmKeysBatched(st->cols[i].keys))
+		ScrmColumn *col = &st->cols[i];
+
+		st->maxatt = Max(st->maxatt, col->attnum);
+		st->keyread[i] = KEYREAD_NONE;
+		if (col->type == SCRM_COL_KEY && col->attnum != 0 &&
+			col->keys && ScrmKeysBatched(col->keys))
 		{
 			st->batched = true;
+			st->keyread[i] = col->typid == UUIDOID ? KEYREAD_UUID :
+				col->typid == BPCHAROID ? KEYREAD_BPCHAR : KEYREAD_TEXT;
 			/* a graph has about a tenth as many nodes as edges */
 			if (st->rows_estimate && *st->rows_estimate > 0)
-				ScrmKeysReserve(st->cols[i].keys, (int64) (*st->rows_estimate / 8));
+				ScrmKeysReserve(col->keys, (int64) (*st->rows_estimate / 8));
 		}
 	}
 	if (st->batched && st->pvalues == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->caller_cxt);
+		int			slots = READER_KEY_BATCH * st->ncols;
 
-		st->pvalues = palloc(sizeof(Datum) * READER_KEY_BATCH * st->ncols);
-		st->pisnull = palloc(sizeof(bool) * READER_KEY_BATCH * st->ncols);
-		st->probes = palloc(sizeof(ScrmKeyProbe) * READER_KEY_BATCH * st->ncols);
-		st->kbuf = palloc(READER_KEY_INLINE * READER_KEY_BATCH * st->ncols);
+		st->pvalues = palloc(sizeof(Datum) * slots);
+		st->pisnull = palloc(sizeof(bool) * slots);
+		st->poff = palloc(sizeof(int64) * slots);
+		st->probes = palloc(sizeof(ScrmKeyProbe) * slots);
+		st->nprobes = palloc0(sizeof(int) * st->ncols);
+		st->prow = palloc(sizeof(int16) * slots);
+		st->kbuf = palloc(READER_KEY_INLINE * slots);
 		initStringInfo(&st->copies);
 		MemoryContextSwitchTo(old);
 	}
@@ -457,26 +482,33 @@ static void
 reader_flush(ReaderState *st)
 {
 	int			r,
-				i;
+				i,
+				j;
 	MemoryContext old = MemoryContextSwitchTo(st->caller_cxt);
 
+	/* the keys of each column in one batch: their cache misses overlap */
+	for (i = 0; i < st->ncols; i++)
+	{
+		ScrmKeyProbe *probes = st->probes + i * READER_KEY_BATCH;
+		int16	   *prow = st->prow + i * READER_KEY_BATCH;
+
+		if (st->nprobes[i] == 0)
+			continue;
+		ScrmKeysLookupMany(st->cols[i].keys, probes, st->nprobes[i]);
+		for (j = 0; j < st->nprobes[i]; j++)
+			st->pvalues[prow[j] * st->ncols + i] = Int64GetDatum(probes[j].code);
+		st->nprobes[i] = 0;
+	}
 	for (r = 0; r < st->npending; r++)
 	{
 		Datum	   *values = st->pvalues + r * st->ncols;
 		bool	   *isnull = st->pisnull + r * st->ncols;
+		int64	   *poff = st->poff + r * st->ncols;
 
+		/* the copies no longer move: point into them */
 		for (i = 0; i < st->ncols; i++)
-		{
-			ScrmColumn *col = &st->cols[i];
-			ScrmKeyProbe *p = &st->probes[r * st->ncols + i];
-
-			if (isnull[i] || p->off == -1)
-				continue;
-			if (p->off == -2)	/* a key, copied */
-				values[i] = Int64GetDatum(ScrmKeysLookup(col->keys, p));
-			else				/* the copies no longer move: point into them */
-				values[i] = PointerGetDatum(st->copies.data + p->off);
-		}
+			if (poff[i] >= 0)
+				values[i] = PointerGetDatum(st->copies.data + poff[i]);
 		st->callback(st->arg, values, isnull);
 	}
 	MemoryContextSwitchTo(old);
@@ -484,52 +516,76 @@ reader_flush(ReaderState *st)
 	resetStringInfo(&st->copies);
 }
 
-/* Convert a row into the batch: keys prepared, by-reference values copied */
+/*
+ * Take the key v of column i of a pending row: its length and first 16
+ * bytes into a probe, the rest of a longer one copied (the tuple goes
+ * away before the key is looked up)
+ */
+static void
+reader_pend_key(ReaderState *st, int i, Datum v)
+{
+	int			j = st->nprobes[i]++;
+	ScrmKeyProbe *p = &st->probes[i * READER_KEY_BATCH + j];
+	const char *bytes;
+	int			len;
+
+	st->prow[i * READER_KEY_BATCH + j] = (int16) st->npending;
+	if (st->keyread[i] == KEYREAD_UUID)
+	{
+		bytes = (const char *) DatumGetPointer(v);
+		len = UUID_LEN;
+	}
+	else
+	{
+		struct varlena *t = (struct varlena *) DatumGetPointer(v);
+
+		if (st->keyread[i] == KEYREAD_BPCHAR)
+			t = (struct varlena *) DatumGetPointer(key_as_text(BPCHAROID, v));
+		else if (VARATT_IS_COMPRESSED(t) || VARATT_IS_EXTERNAL(t))
+			t = detoast_attr(t);
+		bytes = VARDATA_ANY(t);
+		len = VARSIZE_ANY_EXHDR(t);
+	}
+	ScrmKeyProbeSet(p, bytes, len);
+	p->key = (Datum) 0;
+	p->bytes = NULL;
+	if (len > 16)
+	{
+		char	   *dst = st->kbuf + (i * READER_KEY_BATCH + j) * READER_KEY_INLINE;
+
+		if (len > READER_KEY_INLINE)
+			dst = MemoryContextAlloc(st->row_cxt, len);
+		memcpy(dst, bytes, len);
+		p->bytes = dst;
+	}
+}
+
+/* Convert a row into the batch: keys taken, by-reference values copied */
 static void
 reader_pend(ReaderState *st, TupleTableSlot *slot)
 {
 	Datum	   *values = st->pvalues + st->npending * st->ncols;
 	bool	   *isnull = st->pisnull + st->npending * st->ncols;
+	int64	   *poff = st->poff + st->npending * st->ncols;
 	int			i;
 
 	for (i = 0; i < st->ncols; i++)
 	{
 		ScrmColumn *col = &st->cols[i];
-		ScrmKeyProbe *p = &st->probes[st->npending * st->ncols + i];
 		int			a = col->attnum;
 
-		p->off = -1;
+		poff[i] = -1;
 		isnull[i] = (a == 0) || slot->tts_isnull[a - 1];
 		if (isnull[i])
 			continue;
-		if (col->type == SCRM_COL_KEY && col->keys && ScrmKeysBatched(col->keys))
+		if (st->keyread[i] != KEYREAD_NONE)
 		{
-			Datum		v = slot->tts_values[a - 1];
-
-			/* hash the key and start loading its slot */
-			ScrmKeysPrepare(col->keys, key_as_text(col->typid, v), p);
-			/*
-			 * The tuple goes away: the probe holds a key's first 16 bytes,
-			 * the rest of a longer one is copied
-			 */
-			if (p->len > 16)
-			{
-				char	   *dst = st->kbuf + (st->npending * st->ncols + i) * READER_KEY_INLINE;
-
-				if (p->len > READER_KEY_INLINE)
-					dst = MemoryContextAlloc(st->row_cxt, p->len);
-				memcpy(dst, p->bytes, p->len);
-				p->bytes = dst;
-			}
-			else
-				p->bytes = NULL;
-			p->key = (Datum) 0;
-			p->off = -2;
+			reader_pend_key(st, i, slot->tts_values[a - 1]);
 			continue;
 		}
 		values[i] = convert_value(col, slot->tts_values[a - 1]);
 		if (col->type == SCRM_COL_TEXT || col->type == SCRM_COL_ARRAY)
-			p->off = copy_varlena(st, values[i]);	/* the tuple goes away */
+			poff[i] = copy_varlena(st, values[i]);	/* the tuple goes away */
 	}
 	if (++st->npending == READER_KEY_BATCH)
 		reader_flush(st);

@@ -41,7 +41,7 @@ typedef struct ScrmColumn
 /* A dictionary of keys (keys.c) */
 typedef struct ScrmKeys ScrmKeys;
 
-/* A key being looked up in a dictionary (ScrmKeysPrepare, ScrmKeysLookup) */
+/* A key being looked up in a dictionary (ScrmKeysLookupMany) */
 typedef struct ScrmKeyProbe
 {
 	Datum		key;
@@ -49,8 +49,67 @@ typedef struct ScrmKeyProbe
 	int			len;
 	uint64		w[2];			/* the first 16 bytes, zero-padded */
 	uint32		hash;
-	int64		off;			/* the reader's: where it copied the key */
+	int64		code;			/* the answer */
 } ScrmKeyProbe;
+
+/*
+ * n <= 8 bytes as memcpy into a zeroed word would give them, built in a
+ * register from loads that stay within the n bytes: for 4 <= n < 8 the
+ * first and the last 4 (they overlap), below that three single bytes.
+ * (A byte-wise copy into memory read back as a word would stall the
+ * store-to-load forwarding; a byte loop costs a branch a byte.)
+ */
+static inline uint64
+ScrmLoadWord(const char *b, int n)
+{
+	uint64		x = 0;
+#ifdef WORDS_BIGENDIAN
+	int			i;
+
+	for (i = 0; i < n; i++)
+		x |= (uint64) (unsigned char) b[i] << (56 - 8 * i);
+#else
+	uint32		lo,
+				hi;
+
+	if (n == 8)
+		memcpy(&x, b, 8);
+	else if (n >= 4)
+	{
+		memcpy(&lo, b, 4);
+		memcpy(&hi, b + n - 4, 4);
+		x = (uint64) lo | ((uint64) hi << (8 * (n - 4)));
+	}
+	else if (n > 0)
+		x = (uint64) (unsigned char) b[0] |
+			((uint64) (unsigned char) b[n >> 1] << (8 * (n >> 1))) |
+			((uint64) (unsigned char) b[n - 1] << (8 * (n - 1)));
+#endif
+	return x;
+}
+
+/* Set the length and first 16 bytes (zero-padded) of a uuid or text key in p */
+static inline void
+ScrmKeyProbeSet(ScrmKeyProbe *p, const char *b, int len)
+{
+	p->len = len;
+#ifndef WORDS_BIGENDIAN
+	if (len > 8 && len < 16)
+	{
+		/* the last 8 bytes, overlapping the first 8, shifted down to those past them */
+		uint64		w0,
+					w1;
+
+		memcpy(&w0, b, 8);
+		memcpy(&w1, b + len - 8, 8);
+		p->w[0] = w0;
+		p->w[1] = w1 >> (8 * (16 - len));
+		return;
+	}
+#endif
+	p->w[0] = ScrmLoadWord(b, Min(len, 8));
+	p->w[1] = len > 8 ? ScrmLoadWord(b + 8, Min(len - 8, 8)) : 0;
+}
 
 /*
  * Called once per row with values converted to the family's C type
@@ -162,8 +221,7 @@ extern bool ScrmKeysInteger(const ScrmKeys *k);
 extern int64 ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid);
 extern bool ScrmKeysBatched(const ScrmKeys *k);
 extern void ScrmKeysReserve(ScrmKeys *k, int64 n);
-extern void ScrmKeysPrepare(ScrmKeys *k, Datum key, ScrmKeyProbe *p);
-extern int64 ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p);
+extern void ScrmKeysLookupMany(ScrmKeys *k, ScrmKeyProbe *probes, int n);
 extern bool ScrmKeysKnown(const ScrmKeys *k, int64 id);
 extern int64 ScrmKeysCount(const ScrmKeys *k);
 extern int32 *ScrmKeysFreeze(ScrmKeys *k);

@@ -252,39 +252,19 @@ key_bytes(const ScrmKeys *k, Datum key, int *len)
 	return VARDATA_ANY(DatumGetPointer(key));
 }
 
-/*
- * n <= 8 bytes as memcpy into a zeroed word would give them, built in a
- * register (a byte-wise copy into memory read back as a word stalls the
- * store-to-load forwarding)
- */
-static inline uint64
-load_word(const char *b, int n)
+/* The hash of a uuid or text key set in p (ScrmKeyProbeSet) */
+static inline uint32
+probe_hash(const ScrmKeyProbe *p)
 {
-	uint64		x = 0;
-	int			i;
-
-	if (n == 8)
-	{
-		memcpy(&x, b, 8);
-		return x;
-	}
-	for (i = 0; i < n; i++)
-#ifdef WORDS_BIGENDIAN
-		x |= (uint64) (unsigned char) b[i] << (56 - 8 * i);
-#else
-		x |= (uint64) (unsigned char) b[i] << (8 * i);
-#endif
-	return x;
+	if (p->len <= 16)
+		return (uint32) ScrmMix64(p->w[0] ^ ScrmMix64(p->w[1] ^ (uint64) p->len));
+	return hash_bytes((const unsigned char *) p->bytes, p->len);
 }
 
 /* Prepare the lookup of key: its bytes, inline words and hash */
 static inline void
 probe_init(const ScrmKeys *k, Datum key, ScrmKeyProbe *p)
 {
-	uint64		w0,
-				w1;
-
-	p->off = -1;
 	p->key = key;
 	if (k->kind == KEYS_GENERIC)
 	{
@@ -294,15 +274,14 @@ probe_init(const ScrmKeys *k, Datum key, ScrmKeyProbe *p)
 		p->hash = DatumGetUInt32(FunctionCall1Coll(k->hash_fn, k->collation, key));
 		return;
 	}
-	p->bytes = key_bytes(k, key, &p->len);
-	w0 = load_word(p->bytes, Min(p->len, 8));
-	w1 = p->len > 8 ? load_word(p->bytes + 8, Min(p->len - 8, 8)) : 0;
-	p->w[0] = w0;
-	p->w[1] = w1;
-	if (p->len <= 16)
-		p->hash = (uint32) ScrmMix64(w0 ^ ScrmMix64(w1 ^ (uint64) p->len));
-	else
-		p->hash = hash_bytes((const unsigned char *) p->bytes, p->len);
+	{
+		int			len;
+		const char *b = key_bytes(k, key, &len);
+
+		ScrmKeyProbeSet(p, b, len);
+		p->bytes = b;
+	}
+	p->hash = probe_hash(p);
 }
 
 /* Does slot hold the key of p? */
@@ -374,6 +353,17 @@ key_copy(ScrmKeys *k, const ScrmKeyProbe *p)
 	return PointerGetDatum(dst);
 }
 
+/*
+ * Where the probes for a hash start: the first of the two slots of a cache
+ * line, so that a second probe, when there is one, finds its slot loaded
+ * with the first
+ */
+static inline uint64
+slot_home(const ScrmKeys *k, uint32 hash)
+{
+	return (uint64) hash & k->mask & ~(uint64) 1;
+}
+
 /* (Re)build the hash table with room for cap keys */
 static void
 keys_rehash(ScrmKeys *k, int64 cap)
@@ -398,7 +388,7 @@ keys_rehash(ScrmKeys *k, int64 cap)
 			continue;
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		h = old[i].hash & k->mask;
+		h = slot_home(k, old[i].hash);
 		while (k->slots[h].tag != 0)
 			h = (h + 1) & k->mask;
 		k->slots[h] = old[i];
@@ -408,8 +398,8 @@ keys_rehash(ScrmKeys *k, int64 cap)
 }
 
 /*
- * Does the dictionary take keys in batches (ScrmKeysPrepare before
- * ScrmKeysLookup, many lookups in flight)?  uuid and text keys do.
+ * Does the dictionary take keys in batches (ScrmKeysLookupMany, many
+ * lookups in flight)?  uuid and text keys do.
  */
 bool
 ScrmKeysBatched(const ScrmKeys *k)
@@ -418,29 +408,16 @@ ScrmKeysBatched(const ScrmKeys *k)
 }
 
 /*
- * First half of a lookup: hash the key and start loading its slot, so that
- * a reader can prepare a batch of keys and have their cache misses overlap.
- */
-void
-ScrmKeysPrepare(ScrmKeys *k, Datum key, ScrmKeyProbe *p)
-{
-	probe_init(k, key, p);
-	if (k->slots == NULL)
-		keys_rehash(k, 1024);
-	__builtin_prefetch(&k->slots[p->hash & k->mask]);
-}
-
-/*
- * Second half: the code of the key of p, a new one if it is new.  p's key
+ * The code of the key of p (hashed), a new one if it is new.  p's key
  * (and bytes) must still be valid.
  */
-int64
-ScrmKeysLookup(ScrmKeys *k, const ScrmKeyProbe *p)
+static pg_attribute_always_inline int64
+key_lookup(ScrmKeys *k, const ScrmKeyProbe *p)
 {
 	uint64		s;
 	KeySlot    *slot;
 
-	s = p->hash & k->mask;
+	s = slot_home(k, p->hash);
 	while ((slot = &k->slots[s])->tag != 0)
 	{
 		if (slot_matches(k, slot, p))
@@ -504,8 +481,34 @@ ScrmKeysEncode(ScrmKeys *k, Datum key, Oid typid)
 	}
 	if (k->typlen == -1 && k->kind == KEYS_GENERIC)
 		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
-	ScrmKeysPrepare(k, key, &p);
-	return ScrmKeysLookup(k, &p);
+	probe_init(k, key, &p);
+	if (k->slots == NULL)
+		keys_rehash(k, 1024);
+	return key_lookup(k, &p);
+}
+
+/*
+ * Look up n uuid or text keys set by ScrmKeyProbeSet (the bytes of a key
+ * longer than 16 in p->bytes), each probe's code into its code field, new
+ * codes for new keys.  All the keys are hashed and their slots start
+ * loading before the first is looked up, so that the cache misses of a
+ * batch overlap instead of coming one after the other.
+ */
+void
+ScrmKeysLookupMany(ScrmKeys *k, ScrmKeyProbe *probes, int n)
+{
+	int			i;
+
+	Assert(ScrmKeysBatched(k));
+	if (k->slots == NULL)
+		keys_rehash(k, 1024);
+	for (i = 0; i < n; i++)
+	{
+		probes[i].hash = probe_hash(&probes[i]);
+		__builtin_prefetch(&k->slots[slot_home(k, probes[i].hash)]);
+	}
+	for (i = 0; i < n; i++)
+		probes[i].code = key_lookup(k, &probes[i]);
 }
 
 /*
