@@ -137,8 +137,8 @@ check_weight(const ScrmKeys *keys, bool isnull, Datum value, int64 s, int64 t)
 }
 
 /* Append the arc s -> t of weight w (checked by the caller) */
-void
-GraphAddArc(GraphBuilder *st, int64 s, int64 t, double w)
+static pg_attribute_always_inline void
+add_arc(GraphBuilder *st, int64 s, int64 t, double w)
 {
 	rows_reserve(st);
 	st->sid[st->m] = s;
@@ -159,6 +159,12 @@ GraphAddArc(GraphBuilder *st, int64 s, int64 t, double w)
 	st->min_id = Min(st->min_id, Min(s, t));
 	st->max_id = Max(st->max_id, Max(s, t));
 	st->m++;
+}
+
+void
+GraphAddArc(GraphBuilder *st, int64 s, int64 t, double w)
+{
+	add_arc(st, s, t, w);
 }
 
 /* Row callback of GraphLoad: check one edge row and append it */
@@ -182,7 +188,7 @@ load_edge(void *arg, Datum *values, bool *isnull)
 							   ScrmKeysOut(st->g->keys, s),
 							   ScrmKeysOut(st->g->keys, t), w)));
 	}
-	GraphAddArc(st, s, t, w);
+	add_arc(st, s, t, w);
 }
 
 /*

@@ -176,12 +176,34 @@ power_step(const PrSystem *sy, double damping, const double *x, double *xn,
 		if (w && sy->shift)
 			for (k = off[v]; k < off[v + 1]; k++)
 				s += y[adj[k]] * ldexp(w[k], sy->shift[adj[k]]);
-		else if (w)
-			for (k = off[v]; k < off[v + 1]; k++)
-				s += y[adj[k]] * w[k];
 		else
-			for (k = off[v]; k < off[v + 1]; k++)
-				s += y[adj[k]];
+		{
+			/* two sums over every other arc: not one chain of dependent adds */
+			double		s1 = 0.0;
+			int64		end = off[v + 1];
+
+			if (w)
+			{
+				for (k = off[v]; k + 1 < end; k += 2)
+				{
+					s += y[adj[k]] * w[k];
+					s1 += y[adj[k + 1]] * w[k + 1];
+				}
+				if (k < end)
+					s += y[adj[k]] * w[k];
+			}
+			else
+			{
+				for (k = off[v]; k + 1 < end; k += 2)
+				{
+					s += y[adj[k]];
+					s1 += y[adj[k + 1]];
+				}
+				if (k < end)
+					s += y[adj[k]];
+			}
+			s += s1;
+		}
 		xn[v] = damping * (s + dsum * p[v]) + (1.0 - damping) * p[v];
 		err += fabs(xn[v] - x[v]);
 	}
@@ -194,7 +216,7 @@ power_step(const PrSystem *sy, double damping, const double *x, double *xn,
 /*
  * Renumber the rows of sy by length, shortest first (a counting sort,
  * stable), and permute x to match.  Each row keeps its arcs in their order,
- * so a node's sum is the same to the bit.  What changes is that rows of one
+ * so a node's sum is the same.  What changes is that rows of one
  * length come one after another: the branch that ends a row, mispredicted
  * about once a row where short rows of mixed lengths alternate (most
  * graphs), becomes predictable.  Epinions at tolerance 1e-10 (41 steps)

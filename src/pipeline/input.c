@@ -908,18 +908,15 @@ ScrmCheckQuery(const char *query, const char *what, Oid role,
 	run_sandboxed(query, what, role, cols, ncols, NULL, NULL);
 }
 
-/* The id in column col of a row; NULL is an error (22004) */
-int64
-ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols, int col,
-		  const char *what)
+/* The error of ScrmRowId: column col of a row is NULL (22004) */
+void
+ScrmRowIdNull(const ScrmColumn *cols, int col, const char *what)
 {
-	if (isnull[col])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s query returned a null %s", what, cols[col].name),
-				 errhint("Filter the nulls out, e.g. WHERE %s IS NOT NULL.",
-						 cols[col].name)));
-	return DatumGetInt64(values[col]);
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("%s query returned a null %s", what, cols[col].name),
+			 errhint("Filter the nulls out, e.g. WHERE %s IS NOT NULL.",
+					 cols[col].name)));
 }
 
 /*

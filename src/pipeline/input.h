@@ -184,8 +184,18 @@ extern char *ScrmPushdownSurveys(const ScrmStoredInput *in, const char *as_of,
 
 extern void ScrmCheckQuery(const char *query, const char *what, Oid role,
 						   ScrmColumn *cols, int ncols);
-extern int64 ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols,
-					   int col, const char *what);
+extern pg_attribute_noreturn() void ScrmRowIdNull(const ScrmColumn *cols, int col,
+												   const char *what);
+
+/* The id in column col of a row; NULL is an error (22004) */
+static inline int64
+ScrmRowId(Datum *values, bool *isnull, ScrmColumn *cols, int col,
+		  const char *what)
+{
+	if (unlikely(isnull[col]))
+		ScrmRowIdNull(cols, col, what);
+	return DatumGetInt64(values[col]);
+}
 
 extern void ScrmColumnsSetKeys(ScrmColumn *cols, int ncols, ScrmKeys *keys);
 extern ScrmKeys *ScrmKeyArg(FunctionCallInfo fcinfo, int legacy_nargs, int *off);
