@@ -230,7 +230,7 @@ advise_huge(void *ptr, Size bytes)
 	uintptr_t	start = ((uintptr_t) ptr + huge - 1) & ~(huge - 1);
 	uintptr_t	end = ((uintptr_t) ptr + bytes) & ~(huge - 1);
 
-	if (bytes >= 4 * huge && end > start)
+	if (bytes >= 2 * huge && end > start)
 		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
 #endif
 }
