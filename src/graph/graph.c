@@ -141,6 +141,18 @@ static pg_attribute_always_inline void
 add_arc(GraphBuilder *st, int64 s, int64 t, double w)
 {
 	rows_reserve(st);
+	if ((st->m & 7) == 0)
+	{
+		/*
+		 * a new cache line of each array: start fetching the lines four
+		 * ahead for writing, so that a burst of appends does not wait on
+		 * them (a prefetch past the end is harmless)
+		 */
+		__builtin_prefetch(&st->sid[st->m + 32], 1);
+		__builtin_prefetch(&st->tid[st->m + 32], 1);
+		if (st->w)
+			__builtin_prefetch(&st->w[st->m + 32], 1);
+	}
 	st->sid[st->m] = s;
 	st->tid[st->m] = t;
 	if (w != 1.0 && st->w == NULL)
