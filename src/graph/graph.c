@@ -141,12 +141,12 @@ static pg_attribute_always_inline void
 add_arc(GraphBuilder *st, int64 s, int64 t, double w)
 {
 	rows_reserve(st);
-	if ((st->m & 7) == 0)
+	if ((st->m & 7) == 0 && st->m + 32 < st->cap)
 	{
 		/*
 		 * a new cache line of each array: start fetching the lines four
 		 * ahead for writing, so that a burst of appends does not wait on
-		 * them (a prefetch past the end is harmless)
+		 * them
 		 */
 		__builtin_prefetch(&st->sid[st->m + 32], 1);
 		__builtin_prefetch(&st->tid[st->m + 32], 1);
