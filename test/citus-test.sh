@@ -43,12 +43,32 @@ for p in "${ports[@]}"; do
 done
 q() { local port=$1 db=$2; shift 2; psql -X -q -v ON_ERROR_STOP=1 -h "$base" -p "$port" -U postgres -d "$db" "$@"; }
 
-for p in "${ports[@]}"; do
-  q "$p" postgres -c "CREATE DATABASE scrm_citus"
-  q "$p" scrm_citus -c "CREATE EXTENSION citus"
-done
-q "$PORT" scrm_citus -c "SELECT citus_set_coordinator_host('localhost', $PORT)" \
-  -c "SELECT citus_add_node('localhost', ${ports[1]})" -c "SELECT citus_add_node('localhost', ${ports[2]})" >/dev/null
+# database $1 on every node with Citus, the demo CRM loaded and every table
+# distributed by its customer column, co-located
+crm_cluster_db() {
+  local db=$1 p
+  for p in "${ports[@]}"; do
+    q "$p" postgres -c "CREATE DATABASE $db"
+    q "$p" "$db" -c "CREATE EXTENSION citus"
+  done
+  q "$PORT" "$db" -c "SELECT citus_set_coordinator_host('localhost', $PORT)" \
+    -c "SELECT citus_add_node('localhost', ${ports[1]})" -c "SELECT citus_add_node('localhost', ${ports[2]})" >/dev/null
+  q "$PORT" "$db" -f test/demo/crm.sql >/dev/null
+  q "$PORT" "$db" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+-- a key of a distributed table includes the distribution column
+ALTER TABLE crm.purchases DROP CONSTRAINT purchases_pkey, ADD PRIMARY KEY (customer, purchase_id);
+ALTER TABLE crm.interactions DROP CONSTRAINT interactions_pkey, ADD PRIMARY KEY (customer, interaction_id);
+SELECT create_distributed_table('crm.customers', 'customer');
+SELECT create_distributed_table('crm.planted_communities', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.purchases', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.interactions', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.surveys', 'customer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.referrals', 'referrer', colocate_with => 'crm.customers');
+SELECT create_distributed_table('crm.relationships', 'source', colocate_with => 'crm.customers');
+SQL
+}
+crm_cluster_db scrm_citus
 q "$PORT" postgres -c "CREATE DATABASE scrm_single"
 
 configure="SET client_min_messages = warning;
@@ -73,22 +93,8 @@ kinds="UPDATE scrm.advocacy_kind SET weight = 2.5 WHERE kind = 'co_created'"
 q "$PORT" scrm_single -c "CREATE EXTENSION social_crm" -c "$kinds" -c "$configure" >/dev/null
 q "$PORT" scrm_single -c "\\copy ($results) TO '$base/single.csv' WITH (FORMAT csv)"
 
-# the cluster: every table distributed by its customer column, co-located
-q "$PORT" scrm_citus -f test/demo/crm.sql >/dev/null
+# the cluster (crm_cluster_db above)
 q "$PORT" scrm_citus -c "CREATE EXTENSION social_crm" >/dev/null
-q "$PORT" scrm_citus >/dev/null <<'SQL'
-SET client_min_messages = warning;
--- a key of a distributed table includes the distribution column
-ALTER TABLE crm.purchases DROP CONSTRAINT purchases_pkey, ADD PRIMARY KEY (customer, purchase_id);
-ALTER TABLE crm.interactions DROP CONSTRAINT interactions_pkey, ADD PRIMARY KEY (customer, interaction_id);
-SELECT create_distributed_table('crm.customers', 'customer');
-SELECT create_distributed_table('crm.planted_communities', 'customer', colocate_with => 'crm.customers');
-SELECT create_distributed_table('crm.purchases', 'customer', colocate_with => 'crm.customers');
-SELECT create_distributed_table('crm.interactions', 'customer', colocate_with => 'crm.customers');
-SELECT create_distributed_table('crm.surveys', 'customer', colocate_with => 'crm.customers');
-SELECT create_distributed_table('crm.referrals', 'referrer', colocate_with => 'crm.customers');
-SELECT create_distributed_table('crm.relationships', 'source', colocate_with => 'crm.customers');
-SQL
 shards=$(q "$PORT" scrm_citus -Atc "SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'crm.purchases'::regclass")
 q "$PORT" scrm_citus -c "$kinds" -c "$configure" >/dev/null
 q "$PORT" scrm_citus -c "\\copy ($results) TO '$base/citus.csv' WITH (FORMAT csv)"
@@ -241,5 +247,38 @@ echo "citus-test: a configured query asking who runs it, refreshed by a superuse
 grep -q 'refresh ok' <<<"$whoami" && ! grep -q "port $PORT" <<<"$whoami_ports" &&
   [ "$(grep -o 'port [0-9]*' <<<"$whoami_ports" | sort -u | wc -l)" = 2 ] || {
   echo "citus-test: FAIL: a configured query did not run as its configurer on both workers" >&2; echo "$whoami" | tail -5 >&2; status=1; }
+
+# security.pg on the cluster: every attack class with real roles, the demo
+# CRM distributed, so that refresh pushes each stored query down to the
+# workers.  security.pg runs in one transaction that it rolls back; Citus
+# carries neither that transaction's roles nor the objects one role made in
+# it to the connections it opens as another, so here every statement
+# commits, in a database of its own.  Its roles may log in, since Citus
+# connects to the workers as the role a query runs as, and the table the
+# attacker's writer function inserts into is a reference table, so that the
+# write a worker refuses is the one the test means (not a missing table)
+crm_cluster_db scrm_sec
+q "$PORT" scrm_sec -c "SET client_min_messages = warning" -c "CREATE EXTENSION pgtap" >/dev/null
+sed -e '/^BEGIN;$/d' -e '/^ROLLBACK;$/d' -e 's/^SET LOCAL /SET /' \
+    -e 's/^CREATE ROLE \(scrm_[a-z]*\);$/CREATE ROLE \1 LOGIN;/' \
+    -e "s/^CREATE TABLE mal.log (x int);$/&\nSELECT create_reference_table('mal.log') \\\\gset/" \
+    test/security.pg >"$base/security-cluster.pg"
+[ "$(grep -c -e '^CREATE ROLE scrm_[a-z]* LOGIN;$' -e "^SELECT create_reference_table('mal.log')" "$base/security-cluster.pg")" = 5 ] &&
+  ! grep -q -e '^BEGIN;$' -e '^ROLLBACK;$' "$base/security-cluster.pg" || {
+  echo "citus-test: FAIL: test/security.pg no longer has the lines its cluster variant changes" >&2; exit 1; }
+security=$(PGHOST=$base PGPORT=$PORT PGUSER=postgres pg_prove -d scrm_sec "$base/security-cluster.pg" 2>&1) || true
+sec_pushed=$(q "$PORT" scrm_sec -At -c "SELECT count(*) FILTER (WHERE (data_check->'purchases'->>'pushed_down')::boolean) || ' of ' || count(*)
+  FROM scrm.refresh_log") || true
+# what the attacker may do on each worker (security.pg checks the coordinator)
+sec_workers=$(q "$PORT" scrm_sec -At -c "SELECT string_agg(nodeport || ': ' || result, ', ' ORDER BY nodeport) FROM run_command_on_workers(
+  \$\$SELECT format('super=%s createrole=%s member_of=%s', rolsuper, rolcreaterole,
+     (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid)) FROM pg_roles r WHERE rolname = 'scrm_attacker'\$\$)") || true
+echo "citus-test: security.pg on the cluster: $(grep -E '^(Files|Result)' <<<"$security" | paste -sd' ' -); refreshes with the purchases pushed down: $sec_pushed; the attacker on the workers: $sec_workers"
+grep -q '^Result: PASS' <<<"$security" || {
+  echo "citus-test: FAIL: security.pg on the cluster" >&2; echo "$security" | grep -v '^ok' | head -40 >&2; status=1; }
+[ -n "$sec_pushed" ] && [ "${sec_pushed%% *}" -gt 0 ] || {
+  echo "citus-test: FAIL: no refresh of security.pg pushed its purchases down" >&2; status=1; }
+[ -n "$sec_workers" ] && ! grep -qE 'super=t|createrole=t|member_of=[1-9]' <<<"$sec_workers" || {
+  echo "citus-test: FAIL: the attacker gained a right on a worker: $sec_workers" >&2; status=1; }
 [ $status = 0 ] && echo "citus-test: ok"
 exit $status
