@@ -7,7 +7,9 @@
 # against the rows their queries hold.  The workers run in another time zone
 # and with the extension's default advocacy kinds, while the coordinator's
 # are changed: refresh must give the single node's results regardless.
-# Non-zero exit on any failure.
+# Then the trust rules on the cluster: a configurer and a refresher with the
+# README's grants, configured queries that write, and all of test/security.pg
+# run against the distributed CRM.  Non-zero exit on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CITUS_SRC=${CITUS_SRC:-../shared/vendor/citus}

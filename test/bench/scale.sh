@@ -17,7 +17,7 @@ reps=${SCALE_REPS:-3}
 # one budget for every size, large enough for the in-memory paths at 2M;
 # no parallel workers, as in bench.sql: the baseline is one serial scan
 # (with workers its speed-up changes with the table sizes, and so would
-# every ratio), and the refresh runs as at 200k there
+# every ratio), and the refresh runs as bench.sql's does
 export PGOPTIONS="${PGOPTIONS:-} -c scrm.max_memory=${SCALE_MAX_MEMORY:-8GB} -c max_parallel_workers_per_gather=0"
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -At "$@" postgres; }
 psql -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS social_crm' -f test/bench/crm.sql >/dev/null
