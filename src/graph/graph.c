@@ -76,12 +76,13 @@ idmap_slot(IdMap *map, int64 id)
 /*
  * Bytes of scrm.max_memory a graph needs at its peak, per edge row read and
  * per node (measured with the DEBUG1 message of a budget's end: PageRank
- * of 300,000 weighted rows takes 27.5 bytes a row and 44.4 a node; the
- * README's sizing rule): the int64 ids and weights of the rows while they
- * come, then the int32 arcs, the CSRs both ways and the per-node vectors.
- * Until the nodes are counted, as many nodes as rows are assumed.
+ * of 3,000,000 weighted rows over 300,001 nodes peaks at 105,468 kB, 31.6
+ * bytes a row besides 44.4 a node; the README's sizing rule): the int64 ids
+ * and weights of the rows while they come, then the int32 arcs with their
+ * copy by run (csr_build_radix), the CSRs and the per-node vectors.  Until
+ * the nodes are counted, as many nodes as rows are assumed.
  */
-#define GRAPH_BYTES_PER_ROW 28
+#define GRAPH_BYTES_PER_ROW 32
 #define GRAPH_BYTES_PER_NODE 48
 
 /* Make room for one more edge row */
@@ -828,15 +829,58 @@ free_raw_edges(Graph *g)
 }
 
 /*
- * The same CSR as csr_build, built by two counting-sort scatters and no
- * comparison sort, for the last CSR of a graph whose raw edges go: the arcs
- * are scattered by neighbour into a scratch list, the raw edges are freed,
- * and the scratch list is scattered in neighbour order into the rows, so
- * each row comes out sorted by neighbour with the arcs of one neighbour in
- * input order (the order csr_build's stable merge keeps).  A duplicate arc
- * is merged as it lands on the one before it.  At its peak it holds the raw
- * edges and the scratch list, as many bytes as csr_build's raw edges and
- * result.
+ * The runs of csr_build_radix's scatters: node v is in run v >> shift, and
+ * there are at most RADIX_RUNS runs, few enough that writing to all of
+ * them at once stays within the caches
+ */
+#define RADIX_RUNS 512
+
+static int
+radix_shift(int32 n)
+{
+	int			shift = 0;
+
+	while (((int64) Max(n, 1) - 1) >> shift >= RADIX_RUNS)
+		shift++;
+	return shift;
+}
+
+/* Where each run's arcs start, from the starts of the nodes' arcs */
+static void
+run_starts(int64 *start, const int64 *node_start, int32 n, int shift)
+{
+	int64		k;
+
+	for (k = 0; k <= ((int64) Max(n, 1) - 1) >> shift; k++)
+		start[k] = node_start[k << shift];
+}
+
+/* Arcs by run: row, neighbour and weight (NULL when unweighted) */
+typedef struct ArcRuns
+{
+	int32	   *row;
+	int32	   *nb;
+	double	   *w;
+} ArcRuns;
+
+/*
+ * The same CSR as csr_build, built by counting sorts and no comparison
+ * sort, for the last CSR of a graph whose raw edges go.  The arcs are put
+ * in neighbour order (into srow and sw), the raw edges freed, and the arcs
+ * then put in row order in that order, so each row comes out sorted by
+ * neighbour with the arcs of one neighbour in input order (the order
+ * csr_build's stable merge keeps).  A duplicate arc is merged as it lands on
+ * the one before it.
+ *
+ * Each of the two sorts is two scatters: first by run (the high bits of the
+ * key) into ArcRuns, then from there to the final places.  A scatter
+ * straight to the final places writes to as many places at once as the
+ * graph has nodes, a cache and TLB miss for nearly every arc once the graph
+ * outgrows the caches; the run scatter writes to at most RADIX_RUNS places,
+ * and the second writes within one run's stretch of the output at a time.
+ * Each step is stable, so the result is that of a direct scatter.  At its
+ * peak, the run scatter of the first sort, it holds the raw edges and a
+ * copy of the arcs with their neighbours (32 bytes an arc when weighted).
  */
 static void
 csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
@@ -846,20 +890,27 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	ScrmBudget *b = &g->budget;
 	int32		n = g->n;
 	bool		weighted = e->w != NULL;
+	int			shift = radix_shift(n);
+	int64		run[RADIX_RUNS];
 	int64	   *bucket,
-			   *cursor;
-	int32	   *srow;
-	double	   *sw = NULL;
+			   *cursor,
+			   *off;
+	int32	   *srow,
+			   *adj;
+	double	   *sw = NULL,
+			   *cw;
+	ArcRuns		ar;
 	int64		m2,
 				i,
 				p,
+				q,
 				pass,
 				out = 0;
 	bool		merged = false;
 	int32		v;
 
 	/* count arcs per row and per neighbour */
-	csr->off = ScrmAlloc0(b, (Size) n + 1, sizeof(int64));
+	off = csr->off = ScrmAlloc0(b, (Size) n + 1, sizeof(int64));
 	bucket = ScrmAlloc0(b, (Size) n + 1, sizeof(int64));
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
@@ -871,20 +922,21 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 				CHECK_FOR_INTERRUPTS();
 			if (!stream_arc(e, i, pass, rows_are_targets, &row, &nb))
 				continue;
-			csr->off[row + 1]++;
+			off[row + 1]++;
 			bucket[nb + 1]++;
 		}
 	for (v = 0; v < n; v++)
 	{
-		csr->off[v + 1] += csr->off[v];
+		off[v + 1] += off[v];
 		bucket[v + 1] += bucket[v];
 	}
-	m2 = csr->off[n];
+	m2 = off[n];
 
-	/* scatter the arcs' rows (and weights) into neighbour order */
-	srow = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
-	if (weighted)
-		sw = ScrmAlloc(b, Max(m2, 1), sizeof(double));
+	/* by neighbour: scatter the arcs by run, then to their places */
+	ar.row = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	ar.nb = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	ar.w = weighted ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
+	run_starts(run, bucket, n, shift);
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
 		{
@@ -895,55 +947,85 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 				CHECK_FOR_INTERRUPTS();
 			if (!stream_arc(e, i, pass, rows_are_targets, &row, &nb))
 				continue;
-			p = bucket[nb]++;
-			srow[p] = row;
+			q = run[nb >> shift]++;
+			ar.row[q] = row;
+			ar.nb[q] = nb;
 			if (weighted)
-				sw[p] = e->w[i];
+				ar.w[q] = e->w[i];
 		}
 	free_raw_edges(g);
+	srow = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	if (weighted)
+		sw = ScrmAlloc(b, Max(m2, 1), sizeof(double));
+	for (q = 0; q < m2; q++)
+	{
+		if ((q & INTERRUPT_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		p = bucket[ar.nb[q]]++;
+		srow[p] = ar.row[q];
+		if (weighted)
+			sw[p] = ar.w[q];
+	}
 
-	/* neighbour by neighbour into the rows, merging duplicates */
-	csr->adj = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
-	csr->w = weighted ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
-	cursor = ScrmAlloc(b, (Size) n + 1, sizeof(int64));
-	memcpy(cursor, csr->off, sizeof(int64) * ((Size) n + 1));
+	/* by row, neighbour by neighbour: by run, then into the rows */
+	run_starts(run, off, n, shift);
 	for (v = 0, p = 0; v < n; v++)
 	{
 		if ((v & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (; p < bucket[v]; p++)
 		{
-			int32		row = srow[p];
-			int64		q = cursor[row];
-			double		w = weighted ? sw[p] : 1.0;
-
-			if (q > csr->off[row] && csr->adj[q - 1] == v)
-			{
-				/* a duplicate arc: merge its weight into the one before */
-				merged = true;
-				if (csr->w == NULL && !noisy_or)
-					csr->w = unit_weights(b, m2);	/* an unweighted graph's first */
-				if (csr->w)
-					csr->w[q - 1] = merge_weights(csr->w[q - 1], w, noisy_or);
-				continue;
-			}
-			csr->adj[q] = v;
+			q = run[srow[p] >> shift]++;
+			ar.row[q] = srow[p];
+			ar.nb[q] = v;
 			if (weighted)
-				csr->w[q] = w;
-			cursor[row] = q + 1;
+				ar.w[q] = sw[p];
 		}
 	}
 	ScrmFree(b, srow, Max(m2, 1), sizeof(int32));
 	if (sw)
 		ScrmFree(b, sw, Max(m2, 1), sizeof(double));
 	ScrmFree(b, bucket, (Size) n + 1, sizeof(int64));
+	adj = csr->adj = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	cw = csr->w = weighted ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
+	cursor = ScrmAlloc(b, (Size) n + 1, sizeof(int64));
+	memcpy(cursor, off, sizeof(int64) * ((Size) n + 1));
+	for (q = 0; q < m2; q++)
+	{
+		int32		row = ar.row[q];
+		int64		c = cursor[row];
+		double		w;
+
+		if ((q & INTERRUPT_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		v = ar.nb[q];
+		w = weighted ? ar.w[q] : 1.0;
+		if (c > off[row] && adj[c - 1] == v)
+		{
+			/* a duplicate arc: merge its weight into the one before */
+			merged = true;
+			if (cw == NULL && !noisy_or)
+				cw = csr->w = unit_weights(b, m2);	/* an unweighted graph's first */
+			if (cw)
+				cw[c - 1] = merge_weights(cw[c - 1], w, noisy_or);
+			continue;
+		}
+		adj[c] = v;
+		if (weighted)
+			cw[c] = w;
+		cursor[row] = c + 1;
+	}
+	ScrmFree(b, ar.row, Max(m2, 1), sizeof(int32));
+	ScrmFree(b, ar.nb, Max(m2, 1), sizeof(int32));
+	if (ar.w)
+		ScrmFree(b, ar.w, Max(m2, 1), sizeof(double));
 
 	if (merged)
 	{
 		/* close the gaps merged arcs left at the ends of their rows */
 		for (v = 0; v < n; v++)
 		{
-			int64		start = csr->off[v],
+			int64		start = off[v],
 						len = cursor[v] - start;
 
 			if (out != start)
@@ -952,10 +1034,10 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 				if (csr->w)
 					memmove(csr->w + out, csr->w + start, sizeof(double) * len);
 			}
-			csr->off[v] = out;
+			off[v] = out;
 			out += len;
 		}
-		csr->off[n] = out;
+		off[n] = out;
 		shrink_csr(b, csr, m2, out);
 	}
 	else
