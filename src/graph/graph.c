@@ -863,6 +863,36 @@ typedef struct ArcRuns
 	double	   *w;
 } ArcRuns;
 
+static void
+arc_runs_alloc(ScrmBudget *b, ArcRuns *ar, int64 m2, bool weighted)
+{
+	ar->row = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	ar->nb = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
+	ar->w = weighted ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
+}
+
+static void
+arc_runs_free(ScrmBudget *b, ArcRuns *ar, int64 m2)
+{
+	ScrmFree(b, ar->row, Max(m2, 1), sizeof(int32));
+	ScrmFree(b, ar->nb, Max(m2, 1), sizeof(int32));
+	if (ar->w)
+		ScrmFree(b, ar->w, Max(m2, 1), sizeof(double));
+}
+
+/* Put the arc row -> nb (weight w) next in the run of key */
+static pg_attribute_always_inline void
+arc_runs_put(ArcRuns *ar, int64 *run, int shift, int32 key, int32 row, int32 nb,
+			 double w)
+{
+	int64		q = run[key >> shift]++;
+
+	ar->row[q] = row;
+	ar->nb[q] = nb;
+	if (ar->w)
+		ar->w[q] = w;
+}
+
 /*
  * The same CSR as csr_build, built by counting sorts and no comparison
  * sort, for the last CSR of a graph whose raw edges go.  The arcs are put
@@ -933,9 +963,7 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	m2 = off[n];
 
 	/* by neighbour: scatter the arcs by run, then to their places */
-	ar.row = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
-	ar.nb = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
-	ar.w = weighted ? ScrmAlloc(b, Max(m2, 1), sizeof(double)) : NULL;
+	arc_runs_alloc(b, &ar, m2, weighted);
 	run_starts(run, bucket, n, shift);
 	for (pass = 0; pass < (undirected ? 2 : 1); pass++)
 		for (i = 0; i < e->m; i++)
@@ -945,13 +973,8 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 
 			if ((i & INTERRUPT_MASK) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (!stream_arc(e, i, pass, rows_are_targets, &row, &nb))
-				continue;
-			q = run[nb >> shift]++;
-			ar.row[q] = row;
-			ar.nb[q] = nb;
-			if (weighted)
-				ar.w[q] = e->w[i];
+			if (stream_arc(e, i, pass, rows_are_targets, &row, &nb))
+				arc_runs_put(&ar, run, shift, nb, row, nb, weighted ? e->w[i] : 1.0);
 		}
 	free_raw_edges(g);
 	srow = ScrmAlloc(b, Max(m2, 1), sizeof(int32));
@@ -970,18 +993,12 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 	/* by row, neighbour by neighbour: by run, then into the rows */
 	run_starts(run, off, n, shift);
 	for (v = 0, p = 0; v < n; v++)
-	{
-		if ((v & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
 		for (; p < bucket[v]; p++)
 		{
-			q = run[srow[p] >> shift]++;
-			ar.row[q] = srow[p];
-			ar.nb[q] = v;
-			if (weighted)
-				ar.w[q] = sw[p];
+			if ((p & INTERRUPT_MASK) == 0)
+				CHECK_FOR_INTERRUPTS();
+			arc_runs_put(&ar, run, shift, srow[p], srow[p], v, weighted ? sw[p] : 1.0);
 		}
-	}
 	ScrmFree(b, srow, Max(m2, 1), sizeof(int32));
 	if (sw)
 		ScrmFree(b, sw, Max(m2, 1), sizeof(double));
@@ -1015,10 +1032,7 @@ csr_build_radix(Graph *g, GraphCSR *csr, bool rows_are_targets, bool undirected,
 			cw[c] = w;
 		cursor[row] = c + 1;
 	}
-	ScrmFree(b, ar.row, Max(m2, 1), sizeof(int32));
-	ScrmFree(b, ar.nb, Max(m2, 1), sizeof(int32));
-	if (ar.w)
-		ScrmFree(b, ar.w, Max(m2, 1), sizeof(double));
+	arc_runs_free(b, &ar, m2);
 
 	if (merged)
 	{
